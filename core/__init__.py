@@ -1,0 +1,38 @@
+"""genpool: the Linux kernel's gen_pool allocator, in Python.
+
+``import genpool`` gives the Pythonic API (:class:`Pool`); the kernel's
+own functions, under their kernel names, are in :mod:`genpool.kernel`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .algorithm import ANY_DATA, AlignData, Algorithm, FixedData
+from .bitmap import Bitmap
+from .chunk import Chunk
+from .device import Device
+from .errors import GenPoolError, InvalidArgument, KernelWarning, NoSpace, PluginError, PoolBug
+from .hookspecs import hookimpl
+from .pool import Pool
+from .tracking import Allocation
+
+__all__ = [
+    "ANY_DATA",
+    "AlignData",
+    "Algorithm",
+    "Allocation",
+    "Bitmap",
+    "Chunk",
+    "Device",
+    "FixedData",
+    "GenPoolError",
+    "InvalidArgument",
+    "KernelWarning",
+    "NoSpace",
+    "PluginError",
+    "Pool",
+    "PoolBug",
+    "__version__",
+    "hookimpl",
+]

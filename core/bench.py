@@ -1,0 +1,251 @@
+"""``genpool bench``: allocator throughput on a steady-state workload.
+
+The workload (one chunk, request sizes uniform over 8..4096 bytes from a
+seeded generator): prefill to 65 % used, then at each step allocate when
+less than 50 % is used, free a random live allocation when more than
+80 % is, and otherwise toss a coin.  One operation is one allocation
+attempt or one free, made through the public :class:`genpool.Pool` API.
+
+Each run is compared with a naive baseline measured in the same process:
+first fit by ``bytearray.find`` from bit 0, with no index.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+
+from .algorithm import AlignData, FixedData
+from .errors import NoSpace
+from .pool import Pool
+
+__all__ = ["NaivePool", "Result", "Workload", "fill", "fragmentation", "fragmented_alloc_free", "steady_state"]
+
+BASE = 0x4000_0000
+MIN_REQUEST, MAX_REQUEST = 8, 4096
+PREFILL, LOW, HIGH = 0.65, 0.50, 0.80
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The random choices of one run, drawn before the clock starts."""
+
+    prefill: list[int]
+    sizes: list[int]
+    coins: list[bool]
+    picks: list[float]
+    offsets: list[int]
+
+    @classmethod
+    def make(cls, pool_size: int, order: int, steps: int, seed: int) -> Workload:
+        """Draw enough prefill requests to reach 65 % and one choice of each kind per step."""
+        rng = random.Random(seed)
+        granule = 1 << order
+        prefill, used = [], 0
+        while used < PREFILL * pool_size:
+            size = rng.randint(MIN_REQUEST, MAX_REQUEST)
+            prefill.append(size)
+            used += -(-size // granule) * granule
+        granules = pool_size >> order
+        return cls(
+            prefill,
+            [rng.randint(MIN_REQUEST, MAX_REQUEST) for _ in range(steps)],
+            [rng.random() < 0.5 for _ in range(steps)],
+            [rng.random() for _ in range(steps)],
+            [rng.randrange(granules) << order for _ in range(steps)],
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one benchmark run measured."""
+
+    case: str
+    algorithm: str
+    pool_size: int
+    order: int
+    steps: int
+    seconds: float
+    ops_per_second: float
+    failed_allocs: int
+    fragmentation: float
+    bytes_per_granule: float
+
+    def as_dict(self) -> dict[str, object]:
+        """The result as plain JSON-ready values."""
+        return asdict(self)
+
+
+class NaivePool:
+    """The baseline: first fit from bit 0 with ``bytearray.find`` and nothing else."""
+
+    def __init__(self, order: int, size: int) -> None:
+        self.order = order
+        self.bits = bytearray(size >> order)
+        self.avail = size
+
+    def alloc(self, size: int, **_: object) -> int:
+        """First fit from bit 0; raises NoSpace."""
+        nbits = (size + (1 << self.order) - 1) >> self.order
+        start = self.bits.find(bytes(nbits)) if size <= self.avail else -1
+        if start < 0:
+            raise NoSpace(f"no room for {size} bytes")
+        self.bits[start : start + nbits] = b"\x01" * nbits
+        self.avail -= nbits << self.order
+        return BASE + (start << self.order)
+
+    def free(self, addr: int, size: int) -> None:
+        """Clear the bits; no checks."""
+        nbits = (size + (1 << self.order) - 1) >> self.order
+        start = (addr - BASE) >> self.order
+        self.bits[start : start + nbits] = bytes(nbits)
+        self.avail += nbits << self.order
+
+
+def _algorithm_data(algorithm: str, order: int) -> object:
+    """The data the benchmark gives ``algorithm`` as the pool's default."""
+    if algorithm == "first_fit_align":
+        return AlignData(max(64, 1 << order))
+    if algorithm == "fixed_alloc":
+        return FixedData(0)
+    return None
+
+
+def steady_state(
+    algorithm: str,
+    pool_size: int,
+    order: int,
+    steps: int,
+    seed: int,
+    *,
+    naive: bool = False,
+    time_limit: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Run the steady-state workload and measure its steps (not the prefill).
+
+    The prefill is first fit for every algorithm, so all start from the
+    same pool.  ``fixed_alloc`` asks for a random granule each step.
+    ``time_limit`` stops a slow run early; ops/s counts the steps done.
+    """
+    workload = Workload.make(pool_size, order, steps, seed)
+    granule = 1 << order
+    if naive:
+        pool: Pool | NaivePool = NaivePool(order, pool_size)
+    else:
+        pool = Pool(order)
+        pool.add(BASE, pool_size)
+    live: list[tuple[int, int]] = []
+    used = 0
+    for size in workload.prefill:
+        try:
+            live.append((pool.alloc(size), size))
+        except NoSpace:
+            continue
+        used += -(-size // granule) * granule
+    if isinstance(pool, Pool):
+        pool.set_algo(algorithm, _algorithm_data(algorithm, order))
+    fixed = [FixedData(offset) for offset in workload.offsets] if algorithm == "fixed_alloc" and not naive else None
+    alloc, free = pool.alloc, pool.free
+    sizes, coins, picks = workload.sizes, workload.coins, workload.picks
+    low, high = LOW * pool_size, HIGH * pool_size
+    failed = done = 0
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    start = time.perf_counter()
+    for step in range(steps):
+        if used < low or (used <= high and coins[step]):
+            size = sizes[step]
+            try:
+                live.append((alloc(size) if fixed is None else alloc(size, data=fixed[step]), size))
+                used += -(-size // granule) * granule
+            except NoSpace:
+                failed += 1
+        elif live:
+            index = int(picks[step] * len(live))
+            live[index], live[-1] = live[-1], live[index]
+            addr, size = live.pop()
+            free(addr, size)
+            used -= -(-size // granule) * granule
+        done += 1
+        if not step & 0x3FFF:
+            if progress is not None:
+                progress(step)
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+    seconds = time.perf_counter() - start
+    if isinstance(pool, NaivePool):
+        bits, footprint = pool.bits, len(pool.bits)
+    else:
+        bitmap = pool.chunks[0].bitmap
+        bits, footprint = bitmap.to_bytes(), bitmap.footprint()
+    return Result(
+        "steady-state",
+        "naive" if naive else algorithm,
+        pool_size,
+        order,
+        done,
+        seconds,
+        done / seconds,
+        failed,
+        fragmentation(bits),
+        footprint / (pool_size >> order),
+    )
+
+
+def fragmentation(bits: bytes | bytearray) -> float:
+    """1 - largest run of free granules / free granules (0 when none is free)."""
+    free = bits.count(0)
+    if free == 0:
+        return 0.0
+    largest = pos = 0
+    while (pos := bits.find(0, pos)) >= 0:
+        end = bits.find(1, pos)
+        if end < 0:
+            end = len(bits)
+        largest = max(largest, end - pos)
+        pos = end
+    return 1.0 - largest / free
+
+
+def fill(pool_size: int, order: int, seed: int) -> Result:
+    """Allocate into an empty pool by first fit until the first request that does not fit."""
+    rng = random.Random(seed)
+    requests = [rng.randint(MIN_REQUEST, MAX_REQUEST) for _ in range(2 * pool_size // MIN_REQUEST // 64 + 1000)]
+    pool = Pool(order)
+    pool.add(BASE, pool_size)
+    alloc = pool.alloc
+    count = 0
+    start = time.perf_counter()
+    for size in requests:
+        try:
+            alloc(size)
+        except NoSpace:
+            break
+        count += 1
+    seconds = time.perf_counter() - start
+    bitmap = pool.chunks[0].bitmap
+    return Result("fill", "first_fit", pool_size, order, count, seconds, count / seconds, 0, 0.0,
+                  bitmap.footprint() / bitmap.nbits)
+
+
+def fragmented_alloc_free(pool_size: int, order: int, repeats: int) -> Iterator[float]:
+    """Seconds per 4 KiB alloc+free in a pool of 1-granule holes with only its last 4 KiB free.
+
+    The pattern (every other granule allocated) is written straight into
+    the bitmap, since building it through the API would take 2**24 calls;
+    the measured calls go through the public API.
+    """
+    pool = Pool(order)
+    chunk = pool.add(BASE, pool_size)
+    tail = 4096 >> order
+    pattern = bytearray(b"\x01\x00") * (chunk.nbits // 2)
+    pattern[chunk.nbits - tail :] = bytes(tail)
+    chunk.bitmap._load(bytes(pattern))
+    chunk._avail = pool_size - (pattern.count(1) << order)
+    for _ in range(repeats):
+        start = time.perf_counter()
+        addr = pool.alloc(4096)
+        pool.free(addr, 4096)
+        yield time.perf_counter() - start

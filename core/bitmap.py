@@ -1,0 +1,287 @@
+"""The chunk bitmap: the kernel's ``lib/bitmap.c`` search primitives.
+
+A chunk tracks its granules with one bit each.  genpool stores each bit in
+a byte of a :class:`bytearray` (0 = free, 1 = allocated) because
+``bytearray.find`` then searches for a run of free granules in C, which is
+the fastest base pure Python has.
+
+Searching from bit 0 of a large, fragmented chunk still costs time in
+proportion to the distance to the answer, so a large bitmap keeps a
+:class:`~genpool.runindex.RunIndex` beside it, and every bitmap keeps a
+lower bound on its first clear bit.  Neither changes an answer, only how
+fast it is found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .errors import InvalidArgument
+from .runindex import RunIndex
+
+__all__ = ["Bitmap"]
+
+_MASK64 = (1 << 64) - 1
+_CACHED = 4096
+
+
+_ZEROS = [bytes(n) for n in range(_CACHED)]
+_ONES = [b"\x01" * n for n in range(_CACHED)]
+_SET_THEN_CLEAR = b"\x01\x00"
+# Kernel-style steps tried before one long bytes.find (see _find_unaligned).
+_NEAR_STEPS = 2
+# Bitmaps this large keep a RunIndex; below it a plain scan is as fast.
+_INDEXED_BITS = 1 << 12
+
+
+def _zeros(nr: int) -> bytes:
+    return _ZEROS[nr] if nr < _CACHED else bytes(nr)
+
+
+def _ones(nr: int) -> bytes:
+    return _ONES[nr] if nr < _CACHED else b"\x01" * nr
+
+
+class Bitmap:
+    """One bit per granule of a chunk, with the kernel's search primitives.
+
+    ``size`` arguments are bit counts, as in ``lib/bitmap.c``: a search
+    looks only at bits below ``size``, which may not exceed :attr:`nbits`.
+    The search methods never change the bitmap; :meth:`set` and
+    :meth:`clear` are for the pool that owns it.
+    """
+
+    __slots__ = ("_bits", "_nbits", "_first_clear", "_index")
+
+    def __init__(self, nbits: int) -> None:
+        self._bits = bytearray(nbits)
+        self._nbits = nbits
+        # A lower bound on the first clear bit: every search may start here.
+        self._first_clear = 0
+        self._index = RunIndex(self._bits) if nbits >= _INDEXED_BITS else None
+
+    @property
+    def nbits(self) -> int:
+        """Number of bits (granules) in the bitmap."""
+        return self._nbits
+
+    def __len__(self) -> int:
+        return self._nbits
+
+    def __repr__(self) -> str:
+        return f"<Bitmap {self.weight()}/{self._nbits} bits set>"
+
+    # -- single bits and simple scans ------------------------------------
+
+    def test_bit(self, nr: int) -> bool:
+        """Whether bit ``nr`` is set (``test_bit``)."""
+        if not 0 <= nr < self._nbits:
+            raise IndexError(f"bit {nr} outside a bitmap of {self._nbits} bits")
+        return self._bits[nr] == 1
+
+    def find_next_bit(self, size: int, offset: int) -> int:
+        """First set bit at or after ``offset`` below ``size``, else ``size``."""
+        self._check_size(size)
+        if offset >= size:
+            return size
+        found = self._bits.find(1, offset, size)
+        return size if found < 0 else found
+
+    def find_next_zero_bit(self, size: int, offset: int) -> int:
+        """First clear bit at or after ``offset`` below ``size``, else ``size``."""
+        self._check_size(size)
+        if offset >= size:
+            return size
+        found = self._bits.find(0, offset, size)
+        return size if found < 0 else found
+
+    def weight(self, start: int = 0, end: int | None = None) -> int:
+        """Number of set bits in ``[start, end)`` (``bitmap_weight``)."""
+        return self._bits.count(1, start, self._nbits if end is None else end)
+
+    # -- area search -----------------------------------------------------
+
+    def find_next_zero_area(self, size: int, start: int, nr: int, align_mask: int = 0) -> int:
+        """``bitmap_find_next_zero_area``: :meth:`find_next_zero_area_off` with offset 0."""
+        if align_mask or nr <= 0 or start < 0 or not 0 <= size <= self._nbits:
+            return self.find_next_zero_area_off(size, start, nr, align_mask, 0)
+        begin = start if start > self._first_clear else self._first_clear
+        if self._index is not None:
+            found = self._index.find(nr, begin, size)
+        else:
+            found = self._find_near(size, begin, nr)
+        if found >= 0:
+            return found
+        return self._first_fit_failure(size, start, nr)
+
+    def find_next_zero_area_off(
+        self, size: int, start: int, nr: int, align_mask: int, align_offset: int
+    ) -> int:
+        """``bitmap_find_next_zero_area_off``, exactly as ``lib/bitmap.c``.
+
+        Returns the lowest index ``i >= start`` with ``(i + align_offset)
+        & align_mask == 0`` whose ``nr`` bits are all clear and end at or
+        below ``size``.  When there is none it returns what the kernel's
+        loop returns: ``index + nr`` for the first candidate ``index`` that
+        no longer fits, a value greater than ``size``.
+        """
+        self._check_size(size)
+        if start < 0 or nr < 0 or align_mask < 0 or align_offset < 0:
+            raise InvalidArgument("bitmap search arguments must be non-negative")
+        if nr == 0 or align_mask & (align_mask + 1):
+            return self._kernel_loop(size, start, nr, align_mask, align_offset)
+        if not (align_mask or align_offset):
+            return self.find_next_zero_area(size, start, nr)
+        begin = start if start > self._first_clear else self._first_clear
+        found = self._find_aligned(size, begin, nr, align_mask, align_offset)
+        if found >= 0:
+            return found
+        return self._kernel_loop(size, start, nr, align_mask, align_offset)
+
+    def _find_near(self, size: int, pos: int, nr: int) -> int:
+        """Lowest index at or after ``pos`` with ``nr`` clear bits below ``size``, or -1.
+
+        For a bitmap too small to index.  The answer is usually a few short
+        runs away, where the kernel's own step (skip past the blocking bit,
+        then to the next clear bit) costs two ``memchr`` calls; a long way
+        off, one ``bytes.find`` for ``nr`` zero bytes skips short runs in C.
+        """
+        bits = self._bits
+        for _ in range(_NEAR_STEPS):
+            pos = bits.find(0, pos, size)
+            if pos < 0 or pos + nr > size:
+                return -1
+            busy = bits.find(1, pos, pos + nr)
+            if busy < 0:
+                return pos
+            pos = busy + 1
+        return bits.find(_zeros(nr), pos, size)
+
+    def _find_aligned(self, size: int, pos: int, nr: int, mask: int, offset: int) -> int:
+        """Lowest aligned free area at or after ``pos``, or -1.
+
+        Jumps from one run of at least ``nr`` free bits to the next; within
+        a run only its first aligned index can be the answer.
+        """
+        bits = self._bits
+        while pos < size:
+            run = self._index.find(nr, pos, size) if self._index is not None else bits.find(_zeros(nr), pos, size)
+            if run < 0:
+                return -1
+            index = ((run + offset + mask) & ~mask) - offset
+            run_end = bits.find(1, run, size)
+            if run_end < 0:
+                run_end = size
+            if index + nr <= run_end:
+                return index
+            pos = run_end + 1
+        return -1
+
+    def _first_fit_failure(self, size: int, start: int, nr: int) -> int:
+        """The kernel's failure value for an unaligned search with no answer.
+
+        The kernel's loop visits the free run holding the first clear bit
+        at or after ``start``, then the start of every later free run, and
+        gives up at the first one that begins past ``size - nr``.
+        """
+        last_fit = size - nr + 1
+        first_clear = self.find_next_zero_bit(size, start)
+        if first_clear >= last_fit:
+            return first_clear + nr
+        edge = self._bits.find(_SET_THEN_CLEAR, last_fit - 1, size)
+        return (edge + 1 if edge >= 0 else size) + nr
+
+    def _kernel_loop(self, size: int, start: int, nr: int, mask: int, offset: int) -> int:
+        """``bitmap_find_next_zero_area_off`` step by step, in 64-bit arithmetic."""
+        bits = self._bits
+        while True:
+            index = self.find_next_zero_bit(size, start)
+            index = (((index + offset + mask) & ~mask & _MASK64) - offset) & _MASK64
+            end = (index + nr) & _MASK64
+            if end > size:
+                return end
+            busy = bits.find(1, index, end) if index < end else -1
+            if busy < 0:
+                return index
+            start = busy + 1
+
+    # -- changing bits ---------------------------------------------------
+
+    def set(self, start: int, nr: int) -> bool:
+        """Set ``nr`` bits from ``start`` if all were clear; else change nothing.
+
+        Returns whether the bits were set, like ``bitmap_set_ll`` returning
+        zero remaining bits.
+        """
+        end = start + nr
+        bits = self._bits
+        if start < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
+            return False
+        bits[start:end] = _ones(nr)
+        if start == self._first_clear:
+            self._first_clear = end
+        if self._index is not None:
+            self._index.note_set(start, end)
+        return True
+
+    def clear(self, start: int, nr: int) -> bool:
+        """Clear ``nr`` bits from ``start`` if all were set; else change nothing.
+
+        Returns whether the bits were cleared, like ``bitmap_clear_ll``
+        returning zero remaining bits.
+        """
+        end = start + nr
+        bits = self._bits
+        if start < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
+            return False
+        bits[start:end] = _zeros(nr)
+        if start < self._first_clear:
+            self._first_clear = start
+        if self._index is not None:
+            self._index.note_clear(start, end)
+        return True
+
+    # -- reading for display ---------------------------------------------
+
+    def runs(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, bool]]:
+        """Yield ``(first_bit, length, is_set)`` for each run in ``[start, end)``."""
+        bits = self._bits
+        end = self._nbits if end is None else min(end, self._nbits)
+        pos = start
+        while pos < end:
+            is_set = bits[pos] == 1
+            nxt = bits.find(0 if is_set else 1, pos, end)
+            if nxt < 0:
+                nxt = end
+            yield pos, nxt - pos, is_set
+            pos = nxt
+
+    def counts(self, block: int, start: int = 0, end: int | None = None) -> list[int]:
+        """Set bits in each ``block``-bit slice of ``[start, end)``, for drawing."""
+        if block <= 0:
+            raise InvalidArgument("block must be positive")
+        bits = self._bits
+        end = self._nbits if end is None else min(end, self._nbits)
+        return [bits.count(1, pos, min(pos + block, end)) for pos in range(start, end, block)]
+
+    def footprint(self) -> int:
+        """Bytes of memory the bits and their index take."""
+        return self._nbits + (self._index.footprint() if self._index is not None else 0)
+
+    def _load(self, bits: bytes) -> None:
+        """Replace every bit at once (for benchmarks and tests that need a given picture)."""
+        if len(bits) != self._nbits or bits.strip(b"\x00\x01"):
+            raise InvalidArgument("need one 0 or 1 byte per bit")
+        self._bits[:] = bits
+        found = self._bits.find(0)
+        self._first_clear = self._nbits if found < 0 else found
+        if self._index is not None:
+            self._index = RunIndex(self._bits)
+
+    def to_bytes(self) -> bytes:
+        """A copy of the bits, one byte (0 or 1) per bit."""
+        return bytes(self._bits)
+
+    def _check_size(self, size: int) -> None:
+        if not 0 <= size <= self._nbits:
+            raise InvalidArgument(f"size {size} outside a bitmap of {self._nbits} bits")

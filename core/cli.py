@@ -1,0 +1,218 @@
+"""The ``genpool`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+
+from . import __version__
+
+__all__ = ["main"]
+
+BUILTIN_ALGORITHMS = ("first_fit", "first_fit_align", "first_fit_order_align", "best_fit", "fixed_alloc")
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def byte_size(text: str) -> int:
+    """Parse ``4096``, ``0x1000``, ``64K``, ``256M``, ``4GiB``..."""
+    match = re.fullmatch(r"\s*(0x[0-9a-f]+|\d+)\s*([kmgt]?)(i?b)?\s*", text.lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 4096, 64K, 256M or 0x1000)")
+    value = int(match.group(1), 0) * _UNITS[match.group(2)]
+    if value <= 0:
+        raise argparse.ArgumentTypeError("a size must be positive")
+    return value
+
+
+def _order(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 63:
+        raise argparse.ArgumentTypeError("order must be in 0..63")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``genpool``."""
+    parser = argparse.ArgumentParser(
+        prog="genpool",
+        description="The Linux kernel's gen_pool allocator: library, plugin host and visual debugger.",
+    )
+    parser.add_argument("--version", action="version", version=f"genpool {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    bench = commands.add_parser(
+        "bench",
+        help="measure allocator throughput on the steady-state workload",
+        description="Run the steady-state workload (sizes 8..4096 bytes, 50-80%% used) for each algorithm, "
+        "with a naive first-fit baseline measured in the same run.",
+    )
+    bench.add_argument("--pool-size", type=byte_size, default=1 << 20, metavar="BYTES", help="pool size (default 1M)")
+    bench.add_argument("--order", type=_order, default=3, help="min_alloc_order (default 3)")
+    bench.add_argument("--steps", type=_positive, default=200_000, help="workload steps (default 200000)")
+    bench.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    bench.add_argument(
+        "--algorithm",
+        action="append",
+        choices=BUILTIN_ALGORITHMS,
+        dest="algorithms",
+        help="algorithm to run (repeatable; default: all built-in ones)",
+    )
+    bench.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
+    bench.add_argument(
+        "--baseline-seconds", type=float, default=5.0, metavar="S", help="stop the baseline after S seconds (default 5)"
+    )
+    bench.add_argument("--suite", action="store_true", help="run every case of the README's performance table")
+    bench.add_argument("--json", action="store_true", help="print results as JSON")
+    bench.set_defaults(run=_run_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``genpool`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return args.run(args)
+
+
+def _progress(enabled: bool) -> tuple[Callable[[str, int], Callable[[int], None]], Callable[[], None]]:
+    """A rich progress bar on stderr when it is a terminal; no-op callbacks otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        return (lambda label, total: None), (lambda: None)
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    progress.start()
+
+    def task(label: str, total: int) -> Callable[[int], None]:
+        task_id = progress.add_task(label, total=total)
+        return lambda done: progress.update(task_id, completed=done)
+
+    return task, progress.stop
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    task, stop = _progress(not args.json)
+    results: list[dict[str, object]] = []
+    try:
+        if args.suite:
+            results = _suite(args, task)
+        else:
+            for algorithm in args.algorithms or BUILTIN_ALGORITHMS:
+                result = bench.steady_state(
+                    algorithm, args.pool_size, args.order, args.steps, args.seed, progress=task(algorithm, args.steps)
+                )
+                results.append(result.as_dict())
+            if not args.no_baseline:
+                naive = bench.steady_state(
+                    "first_fit",
+                    args.pool_size,
+                    args.order,
+                    args.steps,
+                    args.seed,
+                    naive=True,
+                    time_limit=args.baseline_seconds,
+                    progress=task("naive baseline", args.steps),
+                )
+                results.append(naive.as_dict())
+                for result in results[:-1]:
+                    result["vs_naive"] = result["ops_per_second"] / naive.ops_per_second
+    finally:
+        stop()
+    if args.json:
+        json.dump(results, sys.stdout, indent=2)
+        print()
+    else:
+        _print_table(results)
+    return 0
+
+
+def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], None]]) -> list[dict[str, object]]:
+    """Every row of the performance table in the README."""
+    from . import bench
+
+    results: list[dict[str, object]] = []
+    for pool_size, order in ((1 << 20, 3), (256 << 20, 3), (1 << 20, 6)):
+        label = f"{pool_size >> 20} MiB order {order}"
+        ours = bench.steady_state("first_fit", pool_size, order, args.steps, args.seed, progress=task(label, args.steps))
+        naive = bench.steady_state(
+            "first_fit",
+            pool_size,
+            order,
+            args.steps,
+            args.seed,
+            naive=True,
+            time_limit=args.baseline_seconds,
+            progress=task(label + " naive", args.steps),
+        )
+        for result in (ours, naive):
+            row = result.as_dict()
+            row["vs_naive"] = result.ops_per_second / naive.ops_per_second
+            results.append(row)
+    results.append(bench.fill(256 << 20, 3, args.seed).as_dict())
+    times = list(bench.fragmented_alloc_free(256 << 20, 3, 1000))
+    results.append(
+        {
+            "case": "fragmented 4 KiB alloc+free",
+            "algorithm": "first_fit",
+            "pool_size": 256 << 20,
+            "order": 3,
+            "first_us": times[0] * 1e6,
+            "median_us": statistics.median(times) * 1e6,
+            "max_us": max(times) * 1e6,
+        }
+    )
+    return results
+
+
+def _print_table(results: list[dict[str, object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="genpool bench")
+    for column in ("case", "algorithm", "pool", "order", "steps", "ops/s", "vs naive", "fragmentation", "B/granule", "µs"):
+        table.add_column(column, justify="left" if column in ("case", "algorithm") else "right")
+    for row in results:
+        micro = (
+            f"first {row['first_us']:.1f}, median {row['median_us']:.1f}, max {row['max_us']:.1f}"
+            if "median_us" in row
+            else ""
+        )
+        table.add_row(
+            str(row["case"]),
+            str(row["algorithm"]),
+            _human(int(row["pool_size"])),  # type: ignore[arg-type]
+            str(row["order"]),
+            f"{row['steps']:,}" if "steps" in row else "",
+            f"{row['ops_per_second']:,.0f}" if "ops_per_second" in row else "",
+            f"{row['vs_naive']:.2f}x" if "vs_naive" in row else "",
+            f"{row['fragmentation']:.3f}" if row.get("case") == "steady-state" else "",
+            f"{row['bytes_per_granule']:.3f}" if "bytes_per_granule" in row else "",
+            micro,
+        )
+    Console().print(table)
+
+
+def _human(size: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size} B"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

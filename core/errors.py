@@ -1,0 +1,49 @@
+"""The exceptions genpool raises, all under :class:`GenPoolError`."""
+
+from __future__ import annotations
+
+import errno as _errno
+
+__all__ = ["GenPoolError", "InvalidArgument", "KernelWarning", "NoSpace", "PluginError", "PoolBug"]
+
+
+class GenPoolError(Exception):
+    """Base class of every error genpool raises on purpose."""
+
+
+class NoSpace(GenPoolError, MemoryError):
+    """No chunk of the pool has room for the request."""
+
+
+class PoolBug(GenPoolError):
+    """Where the kernel calls ``BUG()``: the pool was misused.
+
+    Double frees, frees outside every chunk or past a chunk's end, and
+    destroying a pool that still has allocations.  Unlike the kernel,
+    genpool checks before it changes anything, so the pool is exactly as
+    it was before the call.  ``outstanding`` lists the allocations that
+    kept a destroy from happening (empty for other bugs).
+    """
+
+    def __init__(self, message: str, *, outstanding: tuple = ()) -> None:
+        super().__init__(message)
+        self.outstanding = outstanding
+
+
+class InvalidArgument(GenPoolError, ValueError):
+    """A bad argument, or a kernel function's ``ERR_PTR`` return.
+
+    ``errno`` is the kernel's error number (``EINVAL`` unless said).
+    """
+
+    def __init__(self, message: str, *, errno: int = _errno.EINVAL) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
+class PluginError(GenPoolError):
+    """A plugin registered something invalid, a clashing name, or failed to load."""
+
+
+class KernelWarning(UserWarning):
+    """Where the kernel would ``WARN_ON``: suspicious input that was refused."""

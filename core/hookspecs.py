@@ -1,0 +1,79 @@
+"""Hook specifications: what a genpool plugin may implement.
+
+A plugin is a module (or any object) with functions marked by
+:data:`hookimpl`, published under the entry-point group
+``genpool.plugins``.  A complete algorithm plugin::
+
+    # worst_fit.py
+    import genpool
+
+    def worst_fit(bitmap, size, start, nr, data, pool, start_addr):
+        ...  # return the first bit of the chosen area, or size if none
+
+    @genpool.hookimpl
+    def genpool_register_algorithms(register):
+        register("worst_fit", worst_fit, summary="largest free run first")
+
+    # pyproject.toml
+    [project.entry-points."genpool.plugins"]
+    worst_fit = "worst_fit"
+
+Installing the package only makes ``"worst_fit"`` available; a pool
+uses it when asked by name, e.g. ``genpool.Pool(3, algo="worst_fit")``.
+Hooks are called when the plugin is loaded, never on the allocation
+path.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import pluggy
+
+__all__ = ["AlgorithmRegister", "genpool_register_algorithms", "hookimpl", "hookspec"]
+
+PROJECT_NAME = "genpool"
+
+#: Marks a hook specification in this module.
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Marks a plugin's hook implementation: ``@genpool.hookimpl``.
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class AlgorithmRegister(Protocol):
+    """The ``register`` callable handed to :func:`genpool_register_algorithms`."""
+
+    def __call__(self, name: str, obj: object, *, summary: str = "", data_type: type | None = None) -> None:
+        """Record the algorithm ``obj`` under ``name``."""
+
+
+@hookspec
+def genpool_register_algorithms(register: AlgorithmRegister) -> None:
+    """Register allocation algorithms.
+
+    :param register:
+        Call ``register(name, search, *, summary="", data_type=None)`` once
+        per algorithm:
+
+        - ``name`` -- a Python identifier, unique among all plugins; the
+          built-in names (``first_fit``, ``first_fit_align``,
+          ``first_fit_order_align``, ``best_fit``, ``fixed_alloc``) are
+          reserved.
+        - ``search`` -- the algorithm, the kernel's ``genpool_algo_t``:
+          ``search(bitmap, size, start, nr, data, pool, start_addr) -> int``
+          returns the first bit of ``nr`` clear bits it chose in
+          ``bitmap`` (a :class:`genpool.Bitmap` of ``size`` bits),
+          searching from bit ``start``; any result ``>= size`` means no
+          room in this chunk.  It must not change the bitmap.
+        - ``summary`` -- one line for ``genpool plugins`` and the TUI.
+        - ``data_type`` -- the class of the ``data`` the algorithm needs
+          (like :class:`genpool.AlignData`), or None if it takes none.
+
+    Called once, when the plugin is loaded (at the first use of a name
+    that no loaded plugin provides, or when plugins are listed).  A
+    registration with an invalid name, a non-callable ``search``, a
+    ``data_type`` that is not a class, or a name already taken makes the
+    whole plugin fail to load with a :class:`genpool.PluginError`.
+
+    .. versionadded:: 0.1
+    """

@@ -1,0 +1,513 @@
+"""The pool: a list of chunks and the kernel's allocation loop over them.
+
+The code follows a pool's life in the order of ``lib/genalloc.c``: create,
+add chunks, translate addresses, destroy, allocate, free, query, choose
+an algorithm.  Semantics are the kernel's; where the kernel would crash
+half-way (``BUG``), genpool checks first and raises :class:`PoolBug`
+with the pool unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import host
+from .algorithm import ANY_DATA, AlignData, Algorithm
+from .args import ADDRESS_LIMIT, check_address, check_nid, check_order, check_size
+from .chunk import Chunk
+from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
+
+if TYPE_CHECKING:
+    from .tracking import Allocation
+
+__all__ = ["Pool"]
+
+_MASK64 = ADDRESS_LIMIT - 1
+
+
+class Pool:
+    """A pool of special-purpose memory, carved into chunks (``struct gen_pool``).
+
+    ``min_alloc_order`` is log2 of the granule: every allocation is a whole
+    number of ``2**min_alloc_order``-byte granules.  ``algo`` names the
+    default allocation algorithm (or is an :class:`Algorithm`), ``data`` is
+    its data, and ``trackers`` names the ownership trackers to keep.
+
+    Every method may be called from several threads at once.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_lock",
+        "_order",
+        "_nid",
+        "_name",
+        "_chunks",
+        "_algo",
+        "_data",
+        "_destroyed",
+        "_tracking",
+    )
+
+    def __init__(
+        self,
+        min_alloc_order: int,
+        nid: int = -1,
+        name: str | None = None,
+        *,
+        algo: str | Algorithm | Callable[..., int] = "first_fit",
+        data: object = None,
+        trackers: tuple[str, ...] | list[str] = (),
+    ) -> None:
+        if name is not None and not isinstance(name, str):
+            raise InvalidArgument(f"name must be a string or None, not {type(name).__name__}")
+        self._order = check_order(min_alloc_order)
+        self._nid = check_nid(nid)
+        self._name = name
+        self._lock = threading.Lock()
+        self._chunks: tuple[Chunk, ...] = ()
+        self._algo = self._resolve(algo, data)
+        self._data = data
+        self._destroyed = False
+        self._tracking = None
+        if trackers:
+            from .tracking import Tracking
+
+            self._tracking = Tracking(self, trackers)
+
+    def __repr__(self) -> str:
+        name = "" if self._name is None else f" {self._name!r}"
+        return f"<Pool{name} order={self._order} chunks={len(self._chunks)} avail={self.avail}/{self.size}>"
+
+    # -- identity ----------------------------------------------------------
+
+    @property
+    def min_alloc_order(self) -> int:
+        """log2 of the granule size in bytes."""
+        return self._order
+
+    @property
+    def granule(self) -> int:
+        """Bytes per bitmap bit: ``2**min_alloc_order``."""
+        return 1 << self._order
+
+    @property
+    def nid(self) -> int:
+        """NUMA node id given at creation."""
+        return self._nid
+
+    @property
+    def name(self) -> str | None:
+        """The pool's name (set by ``devm_gen_pool_create``), or None."""
+        return self._name
+
+    @property
+    def algorithm(self) -> Algorithm:
+        """The default allocation algorithm."""
+        return self._algo
+
+    @property
+    def algorithm_data(self) -> object:
+        """The data given with the default algorithm."""
+        return self._data
+
+    @property
+    def destroyed(self) -> bool:
+        """Whether :meth:`destroy` has run."""
+        return self._destroyed
+
+    # -- adding memory -----------------------------------------------------
+
+    def add(self, addr: int, size: int, nid: int = -1, *, memory: Any = None) -> Chunk:
+        """Add ``size`` bytes at ``addr`` as a new chunk with no physical address."""
+        return self._add_chunk(addr, None, size, nid, None, memory, overlap_ok=False)
+
+    def add_virt(self, virt: int, phys: int, size: int, nid: int = -1, *, memory: Any = None) -> Chunk:
+        """Add a chunk at virtual address ``virt`` whose physical address is ``phys``."""
+        return self._add_chunk(virt, check_address(phys, "phys"), size, nid, None, memory, overlap_ok=False)
+
+    def add_owner(
+        self, virt: int, phys: int | None, size: int, nid: int = -1, owner: object = None, *, memory: Any = None
+    ) -> Chunk:
+        """Add a chunk that carries an ``owner`` cookie, returned by ``alloc_owner``."""
+        phys = None if phys is None else check_address(phys, "phys")
+        return self._add_chunk(virt, phys, size, nid, owner, memory, overlap_ok=False)
+
+    def _add_chunk(
+        self,
+        virt: object,
+        phys: int | None,
+        size: object,
+        nid: object,
+        owner: object,
+        memory: Any,
+        *,
+        overlap_ok: bool,
+    ) -> Chunk:
+        """``gen_pool_add_owner``: the new chunk goes to the head of the list."""
+        virt = check_address(virt, "virt")
+        size = check_size(size)
+        nid = check_nid(nid)
+        if size == 0:
+            raise InvalidArgument("a chunk must hold at least one byte")
+        if virt + size > ADDRESS_LIMIT:
+            raise InvalidArgument(f"chunk {virt:#x}+{size:#x} runs past the top of the 64-bit address space")
+        view = _writable_view(memory, size) if memory is not None else None
+        with self._lock:
+            self._check_alive()
+            if not overlap_ok:
+                last = virt + size - 1
+                for other in self._chunks:
+                    if virt <= other._end and other._start <= last:
+                        raise InvalidArgument(
+                            f"chunk {virt:#x}-{last:#x} overlaps chunk {other._start:#x}-{other._end:#x}"
+                        )
+            chunk = Chunk(virt, size, self._order, phys=phys, owner=owner, nid=nid, memory=view)
+            self._chunks = (chunk, *self._chunks)
+        return chunk
+
+    # -- translating -------------------------------------------------------
+
+    def virt_to_phys(self, addr: int) -> int | None:
+        """Physical address of ``addr``, or None outside the pool or in a chunk without one."""
+        addr = check_address(addr)
+        for chunk in self._chunks:
+            if chunk._start <= addr <= chunk._end:
+                if chunk._phys is None:
+                    return None
+                return (chunk._phys + addr - chunk._start) & _MASK64
+        return None
+
+    def chunk_of(self, addr: int) -> Chunk | None:
+        """The chunk holding ``addr`` (newest first, as the kernel looks), or None."""
+        for chunk in self._chunks:
+            if chunk._start <= addr <= chunk._end:
+                return chunk
+        return None
+
+    # -- destroying --------------------------------------------------------
+
+    def destroy(self) -> None:
+        """``gen_pool_destroy``: drop every chunk.
+
+        Raises PoolBug, and keeps the pool as it was, if any granule is
+        still allocated; the error lists the outstanding allocations.
+        """
+        with self._lock:
+            if self._destroyed:
+                return
+            busy = [chunk for chunk in self._chunks if chunk._bitmap._bits.find(1) >= 0]
+            if busy:
+                outstanding = tuple(self._allocations_locked())
+                listing = "\n".join(f"  {record}" for record in outstanding)
+                raise PoolBug(
+                    f"gen_pool_destroy of {self._label()} with {len(outstanding)} allocation(s) outstanding:\n{listing}",
+                    outstanding=outstanding,
+                )
+            self._destroyed = True
+            self._chunks = ()
+
+    # -- allocating --------------------------------------------------------
+
+    def alloc(self, size: int, *, algo: Any = None, data: object = None, owner: object = None) -> int:
+        """Allocate ``size`` bytes; return the address.
+
+        ``algo`` and ``data`` override the pool's algorithm for this call;
+        ``owner`` is recorded by the ``tag`` tracker.  Raises NoSpace when
+        no chunk has room, InvalidArgument for a bad size (including 0).
+        """
+        if type(size) is not int or size <= 0:
+            size = _positive_size(size)
+        if algo is None and data is None:
+            chunk, addr = self._allocate(size, self._algo, self._data, owner)
+        else:
+            chunk, addr = self._allocate(size, *self._choose(algo, data), owner)
+        if chunk is None:
+            self._no_space(size)
+        return addr
+
+    def alloc_owner(
+        self, size: int, *, algo: Any = None, data: object = None, owner: object = None
+    ) -> tuple[int, object]:
+        """Like :meth:`alloc`, also returning the owner cookie of the chunk used."""
+        addr = self.alloc(size, algo=algo, data=data, owner=owner)
+        return addr, self.chunk_of(addr)._owner  # type: ignore[union-attr]
+
+    def dma_alloc(self, size: int, *, algo: Any = None, data: object = None, owner: object = None) -> tuple[int, int | None]:
+        """Allocate for DMA: return ``(address, physical address or None)``."""
+        addr = self.alloc(size, algo=algo, data=data, owner=owner)
+        return addr, self.virt_to_phys(addr)
+
+    def dma_alloc_align(self, size: int, align: int, *, owner: object = None) -> tuple[int, int | None]:
+        """Allocate for DMA at an address aligned to ``align`` bytes (a power of two)."""
+        return self.dma_alloc(size, algo="first_fit_align", data=AlignData(align), owner=owner)
+
+    def dma_zalloc(self, size: int, *, algo: Any = None, data: object = None, owner: object = None) -> tuple[int, int | None]:
+        """Like :meth:`dma_alloc`, and zero the ``size`` bytes of backing memory."""
+        if all(chunk._memory is None for chunk in self._chunks):
+            raise InvalidArgument(f"{self._label()} has no memory-backed chunk to zero")
+        addr = self.alloc(size, algo=algo, data=data, owner=owner)
+        try:
+            self.view(addr, size)[:] = bytes(size)
+        except InvalidArgument:
+            self.free(addr, size)
+            raise
+        return addr, self.virt_to_phys(addr)
+
+    def dma_zalloc_align(self, size: int, align: int, *, owner: object = None) -> tuple[int, int | None]:
+        """:meth:`dma_zalloc` at an address aligned to ``align`` bytes."""
+        return self.dma_zalloc(size, algo="first_fit_align", data=AlignData(align), owner=owner)
+
+    def _allocate(self, size: int, algorithm: Algorithm, data: object, owner: object) -> tuple[Any, int]:
+        """``gen_pool_alloc_algo_owner``: return ``(chunk, address)``, or ``(None, 0)``.
+
+        Each chunk, newest first, is skipped when the unrounded ``size``
+        exceeds its ``avail``; otherwise the algorithm searches its bitmap
+        from bit 0.  ``size`` must already be a positive int.
+        """
+        order = self._order
+        nbits = (size + (1 << order) - 1) >> order
+        search = algorithm.search
+        with self._lock:
+            for chunk in self._chunks:
+                if size > chunk._avail:
+                    continue
+                bitmap = chunk._bitmap
+                end_bit = bitmap._nbits
+                start_bit = search(bitmap, end_bit, 0, nbits, data, self, chunk._start)
+                if type(start_bit) is not int:
+                    raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
+                if start_bit >= end_bit:
+                    continue
+                if not bitmap.set(start_bit, nbits):
+                    start_bit = self._retry(algorithm, chunk, start_bit, nbits, data)
+                    if start_bit < 0:
+                        continue
+                addr = chunk._start + (start_bit << order)
+                tracking = self._tracking
+                if tracking is not None:
+                    tracking.note_alloc(chunk, addr, nbits << order, size, owner, start_bit, nbits)
+                chunk._avail -= nbits << order
+                return chunk, addr
+            if self._destroyed:
+                self._check_alive()
+        return None, 0
+
+    def _retry(self, algorithm: Algorithm, chunk: Chunk, start_bit: int, nbits: int, data: object) -> int:
+        """The kernel's ``goto retry``: search again from the bit that failed.
+
+        With the pool locked only a faulty algorithm gets here, by choosing
+        busy bits or bits past the chunk's end; one that makes no progress
+        is reported instead of looping for ever.
+        """
+        bitmap = chunk._bitmap
+        end_bit = bitmap._nbits
+        while True:
+            if start_bit < 0 or start_bit + nbits > end_bit:
+                raise PluginError(
+                    f"algorithm {algorithm.name!r} chose bits {start_bit}..{start_bit + nbits - 1} "
+                    f"outside a chunk of {end_bit} bits"
+                )
+            previous = start_bit
+            start_bit = algorithm.search(bitmap, end_bit, start_bit, nbits, data, self, chunk._start)
+            if type(start_bit) is not int:
+                raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
+            if start_bit >= end_bit:
+                return -1
+            if start_bit <= previous:
+                raise PluginError(
+                    f"algorithm {algorithm.name!r} chose busy bit {previous} again instead of searching past it"
+                )
+            if bitmap.set(start_bit, nbits):
+                return start_bit
+
+    def _no_space(self, size: int) -> None:
+        raise NoSpace(f"no room for {size} bytes in {self._label()} (avail {self.avail} of {self.size} bytes)")
+
+    # -- freeing -----------------------------------------------------------
+
+    def free(self, addr: int, size: int) -> None:
+        """Free ``size`` bytes at ``addr``.
+
+        As in the kernel the free is blind: it clears the granules from the
+        one holding ``addr`` for ``ceil(size / granule)`` granules, whatever
+        allocations they belonged to.  Raises PoolBug, changing nothing, if
+        any of them is not allocated or the range leaves its chunk.
+        """
+        if not (type(addr) is int and type(size) is int and 0 <= addr < ADDRESS_LIMIT and 0 <= size < ADDRESS_LIMIT):
+            addr, size = check_address(addr), check_size(size)
+        self._release(addr, size)
+
+    def free_owner(self, addr: int, size: int) -> object:
+        """Like :meth:`free`, returning the owner cookie of the chunk."""
+        return self._release(check_address(addr), check_size(size))._owner
+
+    def _release(self, addr: int, size: int) -> Chunk:
+        """``gen_pool_free_owner``, checked before anything changes."""
+        order = self._order
+        nbits = (size + (1 << order) - 1) >> order
+        with self._lock:
+            for chunk in self._chunks:
+                if chunk._start <= addr <= chunk._end:
+                    last = addr + size - 1
+                    if last > chunk._end or last & _MASK64 > chunk._end:
+                        raise PoolBug(
+                            f"gen_pool_free of {addr:#x} size {size} in {self._label()}: "
+                            f"ends at {last & _MASK64:#x}, past the end {chunk._end:#x} of its chunk"
+                        )
+                    if nbits:
+                        start_bit = (addr - chunk._start) >> order
+                        if not chunk._bitmap.clear(start_bit, nbits):
+                            self._double_free(chunk, addr, size, start_bit, nbits)
+                        chunk._avail += nbits << order
+                        if self._tracking is not None:
+                            self._tracking.note_free(chunk, chunk._start + (start_bit << order), nbits << order)
+                    return chunk
+            self._check_alive()
+            raise PoolBug(f"gen_pool_free of {addr:#x} size {size}: the address is outside every chunk of {self._label()}")
+
+    def _double_free(self, chunk: Chunk, addr: int, size: int, start_bit: int, nbits: int) -> None:
+        granule = 1 << self._order
+        bits = chunk._bitmap._bits
+        if start_bit + nbits > chunk._bitmap._nbits:
+            raise PoolBug(
+                f"gen_pool_free of {addr:#x} size {size} in {self._label()}: granules past "
+                f"{chunk.address_of(chunk._bitmap._nbits) - 1:#x} lie in the chunk's tail, which is never allocated"
+            )
+        free_bit = bits.find(0, start_bit, start_bit + nbits)
+        raise PoolBug(
+            f"gen_pool_free of {addr:#x} size {size} in {self._label()}: granule "
+            f"{chunk.address_of(free_bit):#x}-{chunk.address_of(free_bit) + granule - 1:#x} is not allocated "
+            "(double free?)"
+        )
+
+    # -- walking and asking ------------------------------------------------
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        """The chunks, newest first, as the kernel walks them."""
+        return self._chunks
+
+    def for_each_chunk(self, func: Callable[[Pool, Chunk, object], object], data: object = None) -> None:
+        """Call ``func(pool, chunk, data)`` for every chunk, newest first."""
+        if not callable(func):
+            raise InvalidArgument(f"func must be callable, not {type(func).__name__}")
+        for chunk in self._chunks:
+            func(self, chunk, data)
+
+    def has_addr(self, start: int, size: int) -> bool:
+        """Whether ``[start, start + size)`` lies inside one chunk (``gen_pool_has_addr``).
+
+        The end is computed in 64-bit arithmetic, as in the kernel.
+        """
+        start, size = check_address(start, "start"), check_size(size)
+        end = (start + size - 1) & _MASK64
+        for chunk in self._chunks:
+            if chunk._start <= start <= chunk._end:
+                if end <= chunk._end:
+                    return True
+        return False
+
+    @property
+    def avail(self) -> int:
+        """Unallocated bytes over all chunks (``gen_pool_avail``)."""
+        return sum(chunk._avail for chunk in self._chunks)
+
+    @property
+    def size(self) -> int:
+        """Bytes in all chunks (``gen_pool_size``)."""
+        return sum(chunk._end - chunk._start + 1 for chunk in self._chunks)
+
+    def view(self, addr: int, size: int) -> memoryview:
+        """The backing memory of ``[addr, addr + size)``, which must lie in one backed chunk."""
+        addr, size = check_address(addr), check_size(size)
+        for chunk in self._chunks:
+            if chunk._start <= addr <= chunk._end:
+                if chunk._memory is None:
+                    raise InvalidArgument(f"chunk {chunk._start:#x}-{chunk._end:#x} has no backing memory")
+                if addr + size - 1 > chunk._end:
+                    raise InvalidArgument(f"{addr:#x}+{size} runs past the end {chunk._end:#x} of its chunk")
+                offset = addr - chunk._start
+                return chunk._memory[offset : offset + size]
+        raise InvalidArgument(f"address {addr:#x} is outside every chunk of {self._label()}")
+
+    def allocations(self) -> list[Allocation]:
+        """Outstanding allocations in address order.
+
+        With trackers, one record per allocation, with what each tracker
+        recorded; without, one record per run of allocated granules.
+        """
+        with self._lock:
+            return self._allocations_locked()
+
+    def _allocations_locked(self) -> list[Allocation]:
+        from .tracking import runs_as_allocations
+
+        if self._tracking is not None:
+            return self._tracking.allocations()
+        return runs_as_allocations(self)
+
+    # -- choosing the algorithm --------------------------------------------
+
+    def set_algo(self, algo: Any, data: object = None) -> None:
+        """Make ``algo`` (a name, an Algorithm, or None for first fit) the default."""
+        algorithm = self._resolve("first_fit" if algo is None else algo, data)
+        with self._lock:
+            self._algo, self._data = algorithm, data
+
+    def _choose(self, algo: Any, data: object) -> tuple[Algorithm, object]:
+        """The algorithm and data for one call: the pool's algorithm unless ``algo`` is given."""
+        if algo is None:
+            self._algo.check_data(data)
+            return self._algo, data
+        return self._resolve(algo, data), data
+
+    @staticmethod
+    def _resolve(algo: Any, data: object) -> Algorithm:
+        """Turn a name, Algorithm or search function into a checked Algorithm."""
+        if isinstance(algo, Algorithm):
+            algorithm = algo
+        elif isinstance(algo, str):
+            algorithm = host.get_host().algorithm(algo)
+        elif callable(algo):
+            algorithm = getattr(algo, "genpool_algorithm", None) or Algorithm(
+                getattr(algo, "__name__", repr(algo)), algo, ANY_DATA
+            )
+        else:
+            raise InvalidArgument(f"algorithm must be a name, an Algorithm or a function, not {type(algo).__name__}")
+        algorithm.check_data(data)
+        return algorithm
+
+    # -- internals ---------------------------------------------------------
+
+    def _label(self) -> str:
+        return "pool" if self._name is None else f"pool {self._name!r}"
+
+    def _check_alive(self) -> None:
+        if self._destroyed:
+            raise InvalidArgument(f"{self._label()} was destroyed")
+
+
+def _positive_size(size: object) -> int:
+    size = check_size(size)
+    if size == 0:
+        raise InvalidArgument("cannot allocate 0 bytes")
+    return size
+
+
+def _writable_view(memory: Any, size: int) -> memoryview:
+    """A flat, writable byte view of ``memory``, checked to hold ``size`` bytes."""
+    try:
+        view = memoryview(memory)
+    except TypeError:
+        raise InvalidArgument(f"memory must be a writable buffer, not {type(memory).__name__}") from None
+    if view.readonly:
+        raise InvalidArgument("memory must be writable")
+    if not view.contiguous:
+        raise InvalidArgument("memory must be contiguous")
+    view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+    if view.nbytes < size:
+        raise InvalidArgument(f"memory holds {view.nbytes} bytes, the chunk needs {size}")
+    return view

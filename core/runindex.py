@@ -1,0 +1,220 @@
+"""An index that finds the first run of free bits in a large bitmap fast.
+
+:class:`RunIndex` answers one question -- the lowest index at or after
+``start`` where ``nr`` clear bits begin -- with exactly the answer a scan
+from ``start`` gives, while skipping the parts of the bitmap that cannot
+hold it.  The bitmap stores one byte per bit (0 clear, 1 set).
+
+The bitmap is cut into blocks of 128 bits.  Every maximal run of clear
+bits belongs to the block where it starts, and ``longest[b]`` is an upper
+bound on the length of the longest run that starts in block ``b`` (capped
+at 65535).  A first fit at or after ``start`` is either inside the run
+that holds ``start`` or at the start of the first later run long enough,
+so the search tests the first case directly and then looks for the first
+block whose bound reaches ``nr``.
+
+Keeping the bounds costs O(1) per change.  Setting bits splits a run: its
+first part still starts where it did and only got shorter (the old bound
+still holds), and the rest starts a new run, whose block's bound is
+raised.  Clearing bits merges runs: the merged run's block's bound is
+raised; a run swallowed by the merge stops starting anywhere (its bound
+now only over-estimates).  A search that meets a bound that was too high
+lowers it to what it learned.
+
+Reading ``longest`` one entry at a time from Python would be slow, so two
+byte strings stand above it: ``levels[b]``, the bound on a log scale that
+rounds up (exact below 128), and ``groups[g]``, an upper bound on the
+levels of 256 consecutive blocks.  A regular expression for "a byte of
+at least this level" scans them in C.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+
+__all__ = ["RunIndex"]
+
+_SHIFT = 7
+_BLOCK = 1 << _SHIFT
+_CAP = 0xFFFF
+_GROUP_SHIFT = 8
+_GROUP = 1 << _GROUP_SHIFT
+_CACHED = 4096
+_ZEROS = [bytes(n) for n in range(_CACHED)]
+
+
+def _level(length: int) -> int:
+    """Log-scale level of a run length: exact below 128, 14 steps an octave above."""
+    if length < 128:
+        return length
+    return 128 + math.ceil(14 * math.log2(length / 128))
+
+
+_LEVEL = bytes(_level(n) for n in range(_CAP + 1))
+_AT_LEAST = [re.compile(b"[\\x%02x-\\xff]" % level) for level in range(256)]
+
+
+def _zeros(nr: int) -> bytes:
+    return _ZEROS[nr] if nr < _CACHED else bytes(nr)
+
+
+class RunIndex:
+    """First-fit search over a ``bytearray`` of 0/1 bytes, with per-block bounds.
+
+    The owner keeps the index in step by calling :meth:`note_set` after
+    setting bits and :meth:`note_clear` after clearing them.
+    """
+
+    __slots__ = ("_bits", "_nbits", "_longest", "_levels", "_groups")
+
+    def __init__(self, bits: bytearray) -> None:
+        nbits = len(bits)
+        nblocks = (nbits + _BLOCK - 1) >> _SHIFT
+        self._bits = bits
+        self._nbits = nbits
+        self._longest = array("H", [0]) * nblocks
+        self._levels = bytearray(nblocks)
+        self._groups = bytearray((nblocks + _GROUP - 1) >> _GROUP_SHIFT)
+        self._rebuild()
+
+    def footprint(self) -> int:
+        """Bytes of memory the index takes."""
+        return self._longest.itemsize * len(self._longest) + len(self._levels) + len(self._groups)
+
+    def _rebuild(self) -> None:
+        """Derive every bound from the bits."""
+        bits = self._bits
+        pos = bits.find(0)
+        while pos >= 0:
+            end = bits.find(1, pos)
+            if end < 0:
+                end = self._nbits
+            self._raise(pos, end - pos)
+            pos = bits.find(0, end)
+
+    # -- searching -------------------------------------------------------
+
+    def find(self, nr: int, start: int, size: int) -> int:
+        """Lowest ``p >= start`` with bits ``[p, p + nr)`` clear and ``p + nr <= size``, else -1."""
+        bits = self._bits
+        needle = _zeros(nr)
+        block = (start >> _SHIFT) + 1
+        found = bits.find(needle, start, min((block << _SHIFT) + nr - 1, size))
+        if found >= 0:
+            return found
+        last = (size - nr) >> _SHIFT
+        if block > last:
+            return -1
+        longest, levels, groups = self._longest, self._levels, self._groups
+        # Runs longer than the cap are looked for among the capped blocks.
+        need = nr if nr <= _CAP else _CAP
+        level = _LEVEL[need]
+        at_least = _AT_LEAST[level]
+        exact = size == self._nbits and nr <= _CAP
+        group = block >> _GROUP_SHIFT
+        last_group = last >> _GROUP_SHIFT
+        while True:
+            group_start = group << _GROUP_SHIFT
+            group_end = min(group_start + _GROUP, last + 1)
+            if groups[group] >= level:
+                pos = block
+                while (match := at_least.search(levels, pos, group_end)) is not None:
+                    candidate = match.start()
+                    pos = candidate + 1
+                    if longest[candidate] < need:
+                        continue
+                    lo = candidate << _SHIFT
+                    found = bits.find(needle, lo, min(lo + _BLOCK + nr - 1, size))
+                    if found >= 0:
+                        return found
+                    if exact:
+                        self._rescan(candidate)
+                if exact and block == group_start and group_end == group_start + _GROUP:
+                    groups[group] = max(levels[group_start:group_end])
+            if group >= last_group:
+                return -1
+            match = at_least.search(groups, group + 1, last_group + 1)
+            if match is None:
+                return -1
+            group = match.start()
+            block = group << _GROUP_SHIFT
+
+    # -- keeping in step -------------------------------------------------
+
+    def _rescan(self, block: int) -> None:
+        """Set the bound of ``block`` to the true length of its longest run."""
+        bits = self._bits
+        nbits = self._nbits
+        lo = block << _SHIFT
+        hi = min(lo + _BLOCK, nbits)
+        pos = lo
+        if pos and bits[pos - 1] == 0:
+            # The run under way at the block's start began in an earlier block.
+            pos = bits.find(1, pos, hi)
+        longest = 0
+        while pos >= 0:
+            pos = bits.find(0, pos, hi)
+            if pos < 0:
+                break
+            stop = bits.find(1, pos, pos + _CAP)
+            if stop < 0:
+                stop = min(nbits, pos + _CAP)
+            if stop - pos > longest:
+                longest = stop - pos
+            pos = stop if stop < hi else -1
+        self._longest[block] = longest
+        self._levels[block] = _LEVEL[longest]
+
+    def _raise(self, run_start: int, length: int) -> None:
+        """A run of ``length`` clear bits now starts at ``run_start``."""
+        block = run_start >> _SHIFT
+        if length > _CAP:
+            length = _CAP
+        if self._longest[block] < length:
+            self._longest[block] = length
+            level = _LEVEL[length]
+            if self._levels[block] < level:
+                self._levels[block] = level
+                group = block >> _GROUP_SHIFT
+                if self._groups[group] < level:
+                    self._groups[group] = level
+
+    def note_set(self, start: int, end: int) -> None:
+        """Bits ``[start, end)``, all clear before, were set."""
+        bits = self._bits
+        first = start >> _SHIFT
+        inner_first = first + 1 if start & (_BLOCK - 1) else first
+        inner_end = end >> _SHIFT
+        if inner_first < inner_end:
+            # Blocks now wholly set start no run at all.
+            count = inner_end - inner_first
+            self._longest[inner_first:inner_end] = array("H", [0]) * count
+            self._levels[inner_first:inner_end] = bytes(count)
+        run_length = end - start
+        if end < self._nbits and bits[end] == 0:
+            stop = bits.find(1, end, end + _CAP)
+            if stop < 0:
+                stop = min(self._nbits, end + _CAP)
+            self._raise(end, stop - end)
+            run_length = stop - start
+        # A first fit takes the head of a run, and that run may have been
+        # what its block's bound counted: count again while it is cheap.
+        if (
+            (start == 0 or bits[start - 1] == 1)
+            and not inner_first <= first < inner_end
+            and self._longest[first] <= min(run_length, _CAP)
+        ):
+            self._rescan(first)
+
+    def note_clear(self, start: int, end: int) -> None:
+        """Bits ``[start, end)``, all set before, were cleared."""
+        bits = self._bits
+        floor = start - _CAP
+        run_start = bits.rfind(1, floor if floor > 0 else 0, start) + 1
+        if run_start == 0 and floor > 0:
+            # The merged run began over 65535 bits back: its bound is capped already.
+            return
+        stop = bits.find(1, end, run_start + _CAP)
+        self._raise(run_start, (stop if stop >= 0 else min(self._nbits, run_start + _CAP)) - run_start)

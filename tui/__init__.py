@@ -1,0 +1,1 @@
+"""The Textual visual debugger (see SPEC section 8)."""
