@@ -31,15 +31,11 @@ _SET_THEN_CLEAR = b"\x01\x00"
 # Kernel-style steps tried before one long bytes.find (see _find_unaligned).
 _NEAR_STEPS = 2
 # Bitmaps this large keep a RunIndex; below it a plain scan is as fast.
-_INDEXED_BITS = 1 << 12
+_INDEXED_BITS = 1 << 17
 
 
 def _zeros(nr: int) -> bytes:
     return _ZEROS[nr] if nr < _CACHED else bytes(nr)
-
-
-def _ones(nr: int) -> bytes:
-    return _ONES[nr] if nr < _CACHED else b"\x01" * nr
 
 
 class Bitmap:
@@ -105,11 +101,28 @@ class Bitmap:
         """``bitmap_find_next_zero_area``: :meth:`find_next_zero_area_off` with offset 0."""
         if align_mask or nr <= 0 or start < 0 or not 0 <= size <= self._nbits:
             return self.find_next_zero_area_off(size, start, nr, align_mask, 0)
-        begin = start if start > self._first_clear else self._first_clear
+        pos = start if start > self._first_clear else self._first_clear
+        bits = self._bits
+        if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
+            return pos
         if self._index is not None:
-            found = self._index.find(nr, begin, size)
+            found = self._index.find(nr, pos, size)
         else:
-            found = self._find_near(size, begin, nr)
+            # Unindexed: the answer is usually a few short runs away, where
+            # the kernel's own step (skip past the blocking bit, then to the
+            # next clear bit) costs two memchr calls; a long way off, one
+            # bytes.find for nr zero bytes skips short runs in C.
+            found = -1
+            for _ in range(_NEAR_STEPS):
+                pos = bits.find(0, pos, size)
+                if pos < 0 or pos + nr > size:
+                    break
+                busy = bits.find(1, pos, pos + nr)
+                if busy < 0:
+                    return pos
+                pos = busy + 1
+            else:
+                found = bits.find(_ZEROS[nr] if nr < _CACHED else bytes(nr), pos, size)
         if found >= 0:
             return found
         return self._first_fit_failure(size, start, nr)
@@ -137,25 +150,6 @@ class Bitmap:
         if found >= 0:
             return found
         return self._kernel_loop(size, start, nr, align_mask, align_offset)
-
-    def _find_near(self, size: int, pos: int, nr: int) -> int:
-        """Lowest index at or after ``pos`` with ``nr`` clear bits below ``size``, or -1.
-
-        For a bitmap too small to index.  The answer is usually a few short
-        runs away, where the kernel's own step (skip past the blocking bit,
-        then to the next clear bit) costs two ``memchr`` calls; a long way
-        off, one ``bytes.find`` for ``nr`` zero bytes skips short runs in C.
-        """
-        bits = self._bits
-        for _ in range(_NEAR_STEPS):
-            pos = bits.find(0, pos, size)
-            if pos < 0 or pos + nr > size:
-                return -1
-            busy = bits.find(1, pos, pos + nr)
-            if busy < 0:
-                return pos
-            pos = busy + 1
-        return bits.find(_zeros(nr), pos, size)
 
     def _find_aligned(self, size: int, pos: int, nr: int, mask: int, offset: int) -> int:
         """Lowest aligned free area at or after ``pos``, or -1.
@@ -217,7 +211,7 @@ class Bitmap:
         bits = self._bits
         if start < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
             return False
-        bits[start:end] = _ones(nr)
+        bits[start:end] = _ONES[nr] if nr < _CACHED else b"\x01" * nr
         if start == self._first_clear:
             self._first_clear = end
         if self._index is not None:
@@ -234,7 +228,7 @@ class Bitmap:
         bits = self._bits
         if start < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
             return False
-        bits[start:end] = _zeros(nr)
+        bits[start:end] = _ZEROS[nr] if nr < _CACHED else bytes(nr)
         if start < self._first_clear:
             self._first_clear = start
         if self._index is not None:

@@ -38,7 +38,7 @@ __all__ = ["RunIndex"]
 
 _SHIFT = 7
 _BLOCK = 1 << _SHIFT
-_CAP = 0xFFFF
+_CAP = 4095
 _GROUP_SHIFT = 8
 _GROUP = 1 << _GROUP_SHIFT
 _CACHED = 4096
@@ -46,10 +46,10 @@ _ZEROS = [bytes(n) for n in range(_CACHED)]
 
 
 def _level(length: int) -> int:
-    """Log-scale level of a run length: exact below 128, 14 steps an octave above."""
+    """Log-scale level of a run length: exact below 128, then 25 steps an octave."""
     if length < 128:
         return length
-    return 128 + math.ceil(14 * math.log2(length / 128))
+    return 128 + math.ceil(25 * math.log2(length / 128))
 
 
 _LEVEL = bytes(_level(n) for n in range(_CAP + 1))
@@ -184,28 +184,33 @@ class RunIndex:
     def note_set(self, start: int, end: int) -> None:
         """Bits ``[start, end)``, all clear before, were set."""
         bits = self._bits
+        longest = self._longest
         first = start >> _SHIFT
         inner_first = first + 1 if start & (_BLOCK - 1) else first
         inner_end = end >> _SHIFT
         if inner_first < inner_end:
             # Blocks now wholly set start no run at all.
             count = inner_end - inner_first
-            self._longest[inner_first:inner_end] = array("H", [0]) * count
+            longest[inner_first:inner_end] = array("H", [0]) * count
             self._levels[inner_first:inner_end] = bytes(count)
-        run_length = end - start
+        # A first fit takes the head of a run, which may be what the bound
+        # of its block counted: then count that block again, while it is
+        # cheap, rather than let searches trip over a stale bound.
+        head = (start == 0 or bits[start - 1] == 1) and not inner_first <= first < inner_end
         if end < self._nbits and bits[end] == 0:
             stop = bits.find(1, end, end + _CAP)
             if stop < 0:
                 stop = min(self._nbits, end + _CAP)
-            self._raise(end, stop - end)
+            rest = stop - end
+            if end >> _SHIFT != first:
+                self._raise(end, rest)
+            elif longest[first] <= rest:
+                # The rest of the run is as long as the bound can say: still exact.
+                head = False
             run_length = stop - start
-        # A first fit takes the head of a run, and that run may have been
-        # what its block's bound counted: count again while it is cheap.
-        if (
-            (start == 0 or bits[start - 1] == 1)
-            and not inner_first <= first < inner_end
-            and self._longest[first] <= min(run_length, _CAP)
-        ):
+        else:
+            run_length = end - start
+        if head and longest[first] <= run_length:
             self._rescan(first)
 
     def note_clear(self, start: int, end: int) -> None:
@@ -213,8 +218,8 @@ class RunIndex:
         bits = self._bits
         floor = start - _CAP
         run_start = bits.rfind(1, floor if floor > 0 else 0, start) + 1
-        if run_start == 0 and floor > 0:
-            # The merged run began over 65535 bits back: its bound is capped already.
+        if (run_start == 0 and floor > 0) or self._longest[run_start >> _SHIFT] == _CAP:
+            # The merged run's block has the largest bound there is already.
             return
         stop = bits.find(1, end, run_start + _CAP)
         self._raise(run_start, (stop if stop >= 0 else min(self._nbits, run_start + _CAP)) - run_start)
