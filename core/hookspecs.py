@@ -26,11 +26,24 @@ path.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pluggy
 
-__all__ = ["AlgorithmRegister", "genpool_register_algorithms", "hookimpl", "hookspec"]
+if TYPE_CHECKING:
+    from .pool import Pool
+
+__all__ = [
+    "AlgorithmRegister",
+    "Register",
+    "genpool_pool_created",
+    "genpool_pool_destroyed",
+    "genpool_register_algorithms",
+    "genpool_register_observers",
+    "genpool_register_trackers",
+    "hookimpl",
+    "hookspec",
+]
 
 PROJECT_NAME = "genpool"
 
@@ -38,6 +51,13 @@ PROJECT_NAME = "genpool"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 #: Marks a plugin's hook implementation: ``@genpool.hookimpl``.
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class Register(Protocol):
+    """The ``register`` callable handed to the tracker and observer hooks."""
+
+    def __call__(self, name: str, obj: object, *, summary: str = "") -> None:
+        """Record ``obj`` under ``name``."""
 
 
 class AlgorithmRegister(Protocol):
@@ -74,6 +94,74 @@ def genpool_register_algorithms(register: AlgorithmRegister) -> None:
     registration with an invalid name, a non-callable ``search``, a
     ``data_type`` that is not a class, or a name already taken makes the
     whole plugin fail to load with a :class:`genpool.PluginError`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def genpool_register_trackers(register: Register) -> None:
+    """Register ownership trackers.
+
+    :param register:
+        Call ``register(name, tracker_class, *, summary="")`` once per
+        tracker.  ``name`` is an identifier, unique among all plugins
+        (``chunk``, ``tag`` and ``callsite`` are reserved).
+        ``tracker_class`` is a class whose instances have the methods
+        ``record(request) -> value`` and ``describe(value) -> dict``
+        (see :mod:`genpool.tracking`); it is instantiated with no
+        arguments once for every pool that names the tracker in
+        ``Pool(..., trackers=(...))``.
+
+    Called once, when the plugin is loaded.  A class missing either
+    method, a non-class, an invalid or taken name makes the whole plugin
+    fail to load with a :class:`genpool.PluginError`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def genpool_register_observers(register: Register) -> None:
+    """Register named observers that pools can attach.
+
+    :param register:
+        Call ``register(name, observer, *, summary="")`` once per
+        observer.  ``observer`` is a callable taking one
+        :class:`genpool.events.Event`; ``pool.observe(name)`` attaches it
+        to one pool.  It is called synchronously after each change, so
+        it should be quick; if it raises, the change still happens, the
+        failure is reported once, and repeated failures detach it.
+
+    Called once, when the plugin is loaded.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def genpool_pool_created(pool: Pool) -> None:
+    """A pool was created.
+
+    :param pool: the new :class:`genpool.Pool`, with no chunks yet.
+
+    Called for every pool, from the constructor, after the plugins are
+    loaded.  A plugin may attach observers here (``pool.observe(...)``)
+    to watch every pool of the program, as ``genpool watch`` does.  An
+    exception propagates to the code creating the pool.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def genpool_pool_destroyed(pool: Pool) -> None:
+    """A pool was destroyed.
+
+    :param pool: the :class:`genpool.Pool`, now without chunks.
+
+    Called after :meth:`genpool.Pool.destroy` succeeds (never when it
+    raises :class:`genpool.PoolBug`).
 
     .. versionadded:: 0.1
     """

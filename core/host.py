@@ -2,15 +2,15 @@
 
 The built-in plugins in :mod:`genpool.plugins` are registered first, the
 same way as any other.  Third-party plugins, published under the
-entry-point group ``genpool.plugins``, are loaded lazily -- the first
-time a name is asked for that the loaded plugins do not provide, or when
-the plugins are listed -- one at a time, each in isolation: a plugin that
-fails to import or registers something invalid is reported and skipped
-(or, with ``GENPOOL_STRICT_PLUGINS=1``, raises).  ``GENPOOL_DISABLE_PLUGINS``
-is a comma-separated list of entry-point names not to load.
+entry-point group ``genpool.plugins``, are loaded when the host is first
+needed (the first pool, not ``import genpool``), one at a time and each
+in isolation: a plugin that fails to import or registers something
+invalid is reported with its distribution and skipped -- or, with
+``GENPOOL_STRICT_PLUGINS=1``, raises.  ``GENPOOL_DISABLE_PLUGINS`` is a
+comma-separated list of entry-point names not to load.
 
-Pools resolve names through the registry once, when an algorithm is set;
-nothing here runs on the allocation path.
+Pools look names up here once, when an algorithm, tracker or observer
+is chosen; nothing here runs on the allocation path.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pluggy
 from . import __version__, hookspecs
 from .algorithm import Algorithm
 from .errors import InvalidArgument, PluginError
+from .tracking import TRACKER_METHODS
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginHost", "PluginInfo", "PluginWarning", "Registration", "get_host"]
 
@@ -39,6 +40,9 @@ BUILTIN_PLUGINS = (
     "genpool.plugins.first_fit_order_align",
     "genpool.plugins.best_fit",
     "genpool.plugins.fixed_alloc",
+    "genpool.plugins.chunk_owner",
+    "genpool.plugins.tag",
+    "genpool.plugins.callsite",
 )
 
 
@@ -81,60 +85,73 @@ class _Source:
 class PluginHost:
     """A pluggy ``PluginManager`` for project ``genpool`` and what its plugins registered."""
 
-    def __init__(self, *, builtins: tuple[str, ...] = BUILTIN_PLUGINS) -> None:
+    def __init__(self, *, builtins: tuple[str, ...] = BUILTIN_PLUGINS, entry_points: bool = True) -> None:
         self._lock = threading.RLock()
         self.manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.manager.add_hookspecs(hookspecs)
-        self._algorithms: dict[str, Registration] = {}
+        self._registry: dict[str, dict[str, Registration]] = {kind: {} for kind in _HOOKS}
         self._plugins: dict[str, PluginInfo] = {}
-        self._entry_points_loaded = False
         for module_name in builtins:
             source = _Source(module_name.rpartition(".")[2], "genpool", __version__, builtin=True)
             self._load(source, lambda name=module_name: importlib.import_module(name))
+        if entry_points:
+            self._load_entry_points()
 
     # -- lookups -------------------------------------------------------------
 
     def algorithm(self, name: str) -> Algorithm:
-        """The algorithm registered as ``name``; raises InvalidArgument if there is none."""
-        registration = self._algorithms.get(name)
-        if registration is None:
-            self.load_entry_points()
-            registration = self._algorithms.get(name)
-        if registration is None:
-            known = ", ".join(sorted(self._algorithms))
-            raise InvalidArgument(f"unknown algorithm {name!r} (known: {known})")
-        return registration.obj
+        """The algorithm registered as ``name``; InvalidArgument if there is none."""
+        return self._lookup("algorithm", name).obj
 
-    def algorithms(self) -> list[Registration]:
-        """Every registered algorithm, built-ins first, after loading all plugins."""
-        self.load_entry_points()
-        return list(self._algorithms.values())
+    def tracker(self, name: str) -> type:
+        """The tracker class registered as ``name``; InvalidArgument if there is none."""
+        return self._lookup("tracker", name).obj
+
+    def observer(self, name: str) -> Registration:
+        """The observer registered as ``name``; InvalidArgument if there is none."""
+        return self._lookup("observer", name)
+
+    def _lookup(self, kind: str, name: object) -> Registration:
+        registration = self._registry[kind].get(name) if isinstance(name, str) else None
+        if registration is None:
+            known = ", ".join(sorted(self._registry[kind])) or "none"
+            raise InvalidArgument(f"unknown {kind} {name!r} (known: {known})")
+        return registration
+
+    def registrations(self, kind: str) -> list[Registration]:
+        """Everything registered of ``kind`` ("algorithm", "tracker" or "observer"), built-ins first."""
+        return list(self._registry[kind].values())
 
     def plugins(self) -> list[PluginInfo]:
-        """Every plugin, loaded or failed, after loading all plugins."""
-        self.load_entry_points()
+        """Every plugin, loaded or failed."""
         return list(self._plugins.values())
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def pool_created(self, pool: Any) -> None:
+        """Call ``genpool_pool_created`` on every plugin."""
+        self.manager.hook.genpool_pool_created(pool=pool)
+
+    def pool_destroyed(self, pool: Any) -> None:
+        """Call ``genpool_pool_destroyed`` on every plugin."""
+        self.manager.hook.genpool_pool_destroyed(pool=pool)
 
     # -- loading -------------------------------------------------------------
 
-    def load_entry_points(self) -> None:
-        """Load every plugin of the ``genpool.plugins`` entry-point group, once."""
-        with self._lock:
-            if self._entry_points_loaded:
-                return
-            self._entry_points_loaded = True
-            disabled = {name.strip() for name in os.environ.get("GENPOOL_DISABLE_PLUGINS", "").split(",")}
-            for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-                if entry_point.name in disabled:
-                    continue
-                dist = entry_point.dist
-                source = _Source(
-                    entry_point.name,
-                    dist.name if dist is not None else "?",
-                    dist.version if dist is not None else "?",
-                    builtin=False,
-                )
-                self._load(source, entry_point.load)
+    def _load_entry_points(self) -> None:
+        """Load every plugin of the ``genpool.plugins`` entry-point group."""
+        disabled = {name.strip() for name in os.environ.get("GENPOOL_DISABLE_PLUGINS", "").split(",")}
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if entry_point.name in disabled:
+                continue
+            dist = entry_point.dist
+            source = _Source(
+                entry_point.name,
+                dist.name if dist is not None else "?",
+                dist.version if dist is not None else "?",
+                builtin=False,
+            )
+            self._load(source, entry_point.load)
 
     def _load(self, source: _Source, load: Callable[[], object]) -> None:
         """Import one plugin and take its registrations, or report why not."""
@@ -163,35 +180,63 @@ class PluginHost:
 
     def _take_registrations(self, plugin: object, source: _Source) -> None:
         """Call the plugin's hooks and keep what they registered, all or nothing."""
-        staged: dict[str, Registration] = {}
+        staged: dict[str, dict[str, Registration]] = {kind: {} for kind in _HOOKS}
+        for kind, hook_name in _HOOKS.items():
 
-        def register(name: str, obj: object, *, summary: str = "", data_type: type | None = None) -> None:
-            _check_name(name, source)
-            if not callable(obj):
-                raise PluginError(f"plugin {source.plugin!r} registered {name!r} as {obj!r}, which is not callable")
-            if data_type is not None and not isinstance(data_type, type):
-                raise PluginError(f"plugin {source.plugin!r}: data_type of {name!r} is {data_type!r}, not a class")
-            if not isinstance(summary, str):
-                raise PluginError(f"plugin {source.plugin!r}: summary of {name!r} must be a string")
-            taken = self._algorithms.get(name) or staged.get(name)
-            if taken is not None:
-                raise PluginError(
-                    f"algorithm {name!r} is registered by both plugin {taken.plugin!r} "
-                    f"({taken.distribution} {taken.version}) and plugin {source.plugin!r} "
-                    f"({source.distribution} {source.version})"
+            def register(name: str, obj: object, *, summary: str = "", kind: str = kind, **extra: Any) -> None:
+                _check_name(name, source)
+                if not isinstance(summary, str):
+                    raise PluginError(f"plugin {source.plugin!r}: summary of {name!r} must be a string")
+                taken = self._registry[kind].get(name) or staged[kind].get(name)
+                if taken is not None:
+                    raise PluginError(
+                        f"{kind} {name!r} is registered by both plugin {taken.plugin!r} "
+                        f"({taken.distribution} {taken.version}) and plugin {source.plugin!r} "
+                        f"({source.distribution} {source.version})"
+                    )
+                obj = _CHECKS[kind](name, obj, source, **extra)
+                staged[kind][name] = Registration(
+                    kind, name, obj, summary, source.plugin, source.distribution, source.version
                 )
-            staged[name] = Registration(
-                "algorithm",
-                name,
-                Algorithm(name, obj, data_type),
-                summary,
-                source.plugin,
-                source.distribution,
-                source.version,
-            )
 
-        _call_own_hook(self.manager, "genpool_register_algorithms", plugin, register=register)
-        self._algorithms.update(staged)
+            _call_own_hook(self.manager, hook_name, plugin, register=register)
+        for kind, registrations in staged.items():
+            self._registry[kind].update(registrations)
+
+
+def _check_algorithm(name: str, obj: object, source: _Source, *, data_type: type | None = None) -> Algorithm:
+    if not callable(obj):
+        raise PluginError(f"plugin {source.plugin!r} registered algorithm {name!r} as {obj!r}, which is not callable")
+    if data_type is not None and not isinstance(data_type, type):
+        raise PluginError(f"plugin {source.plugin!r}: data_type of {name!r} is {data_type!r}, not a class")
+    return Algorithm(name, obj, data_type)
+
+
+def _check_tracker(name: str, obj: object, source: _Source) -> type:
+    if not isinstance(obj, type):
+        raise PluginError(f"plugin {source.plugin!r} registered tracker {name!r} as {obj!r}, which is not a class")
+    missing = [method for method in TRACKER_METHODS if not callable(getattr(obj, method, None))]
+    if missing:
+        raise PluginError(f"plugin {source.plugin!r}: tracker {name!r} has no {' or '.join(missing)} method")
+    return obj
+
+
+def _check_observer(name: str, obj: object, source: _Source) -> object:
+    if not callable(obj):
+        raise PluginError(f"plugin {source.plugin!r} registered observer {name!r} as {obj!r}, which is not callable")
+    return obj
+
+
+_HOOKS = {
+    "algorithm": "genpool_register_algorithms",
+    "tracker": "genpool_register_trackers",
+    "observer": "genpool_register_observers",
+}
+_CHECKS: dict[str, Callable[..., Any]] = {
+    "algorithm": _check_algorithm,
+    "tracker": _check_tracker,
+    "observer": _check_observer,
+}
 
 
 def _check_name(name: object, source: _Source) -> None:
@@ -211,7 +256,7 @@ _host_lock = threading.Lock()
 
 
 def get_host() -> PluginHost:
-    """The process-wide plugin host, created on first use."""
+    """The process-wide plugin host, created (and the plugins loaded) on first use."""
     global _host
     if _host is None:
         with _host_lock:

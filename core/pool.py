@@ -11,13 +11,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import host
 from .algorithm import ANY_DATA, AlignData, Algorithm
 from .args import ADDRESS_LIMIT, check_address, check_nid, check_order, check_size
 from .chunk import Chunk
 from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
+from .events import (
+    AlgorithmSet,
+    Allocated,
+    BugRaised,
+    ChunkAdded,
+    Destroyed,
+    Event,
+    Freed,
+    Observer,
+    ObserverSlot,
+    deliver,
+    next_seq,
+)
+from .tracking import AllocRequest, Tracking, runs_as_allocations
 
 if TYPE_CHECKING:
     from .tracking import Allocation
@@ -49,6 +63,7 @@ class Pool:
         "_data",
         "_destroyed",
         "_tracking",
+        "_observers",
     )
 
     def __init__(
@@ -71,11 +86,9 @@ class Pool:
         self._algo = self._resolve(algo, data)
         self._data = data
         self._destroyed = False
-        self._tracking = None
-        if trackers:
-            from .tracking import Tracking
-
-            self._tracking = Tracking(self, trackers)
+        self._observers: tuple[ObserverSlot, ...] = ()
+        self._tracking = Tracking(self, trackers) if trackers else None
+        host.get_host().pool_created(self)
 
     def __repr__(self) -> str:
         name = "" if self._name is None else f" {self._name!r}"
@@ -166,6 +179,9 @@ class Pool:
                         )
             chunk = Chunk(virt, size, self._order, phys=phys, owner=owner, nid=nid, memory=view)
             self._chunks = (chunk, *self._chunks)
+            event = ChunkAdded(self, next_seq(), chunk) if self._observers else None
+        if event is not None:
+            self._deliver(event)
         return chunk
 
     # -- translating -------------------------------------------------------
@@ -202,12 +218,16 @@ class Pool:
             if busy:
                 outstanding = tuple(self._allocations_locked())
                 listing = "\n".join(f"  {record}" for record in outstanding)
-                raise PoolBug(
+                self._bug(
                     f"gen_pool_destroy of {self._label()} with {len(outstanding)} allocation(s) outstanding:\n{listing}",
-                    outstanding=outstanding,
+                    outstanding,
                 )
             self._destroyed = True
             self._chunks = ()
+            event = Destroyed(self, next_seq()) if self._observers else None
+        if event is not None:
+            self._deliver(event)
+        host.get_host().pool_destroyed(self)
 
     # -- allocating --------------------------------------------------------
 
@@ -286,14 +306,24 @@ class Pool:
                     if start_bit < 0:
                         continue
                 addr = chunk._start + (start_bit << order)
-                tracking = self._tracking
-                if tracking is not None:
-                    tracking.note_alloc(chunk, addr, nbits << order, size, owner, start_bit, nbits)
+                if self._tracking is not None:
+                    request = AllocRequest(self, chunk, addr, size, nbits << order, owner, algorithm.name)
+                    try:
+                        self._tracking.note_alloc(request, start_bit, nbits)
+                    except BaseException:
+                        bitmap.clear(start_bit, nbits)
+                        raise
                 chunk._avail -= nbits << order
-                return chunk, addr
-            if self._destroyed:
-                self._check_alive()
-        return None, 0
+                if not self._observers:
+                    return chunk, addr
+                event = Allocated(self, next_seq(), chunk, addr, size, nbits << order, algorithm.name, owner)
+                break
+            else:
+                if self._destroyed:
+                    self._check_alive()
+                return None, 0
+        self._deliver(event)
+        return chunk, addr
 
     def _retry(self, algorithm: Algorithm, chunk: Chunk, start_bit: int, nbits: int, data: object) -> int:
         """The kernel's ``goto retry``: search again from the bit that failed.
@@ -353,31 +383,39 @@ class Pool:
                 if chunk._start <= addr <= chunk._end:
                     last = addr + size - 1
                     if last > chunk._end or last & _MASK64 > chunk._end:
-                        raise PoolBug(
+                        self._bug(
                             f"gen_pool_free of {addr:#x} size {size} in {self._label()}: "
                             f"ends at {last & _MASK64:#x}, past the end {chunk._end:#x} of its chunk"
                         )
+                    start_bit = (addr - chunk._start) >> order
                     if nbits:
-                        start_bit = (addr - chunk._start) >> order
                         if not chunk._bitmap.clear(start_bit, nbits):
                             self._double_free(chunk, addr, size, start_bit, nbits)
                         chunk._avail += nbits << order
                         if self._tracking is not None:
-                            self._tracking.note_free(chunk, chunk._start + (start_bit << order), nbits << order)
-                    return chunk
-            self._check_alive()
-            raise PoolBug(f"gen_pool_free of {addr:#x} size {size}: the address is outside every chunk of {self._label()}")
+                            self._tracking.note_free(chunk, start_bit, nbits)
+                    if not self._observers:
+                        return chunk
+                    event = Freed(self, next_seq(), chunk, addr, size, chunk.address_of(start_bit), nbits << order)
+                    break
+            else:
+                self._check_alive()
+                self._bug(
+                    f"gen_pool_free of {addr:#x} size {size}: the address is outside every chunk of {self._label()}"
+                )
+        self._deliver(event)
+        return chunk
 
     def _double_free(self, chunk: Chunk, addr: int, size: int, start_bit: int, nbits: int) -> None:
         granule = 1 << self._order
         bits = chunk._bitmap._bits
         if start_bit + nbits > chunk._bitmap._nbits:
-            raise PoolBug(
+            self._bug(
                 f"gen_pool_free of {addr:#x} size {size} in {self._label()}: granules past "
                 f"{chunk.address_of(chunk._bitmap._nbits) - 1:#x} lie in the chunk's tail, which is never allocated"
             )
         free_bit = bits.find(0, start_bit, start_bit + nbits)
-        raise PoolBug(
+        self._bug(
             f"gen_pool_free of {addr:#x} size {size} in {self._label()}: granule "
             f"{chunk.address_of(free_bit):#x}-{chunk.address_of(free_bit) + granule - 1:#x} is not allocated "
             "(double free?)"
@@ -442,9 +480,21 @@ class Pool:
         with self._lock:
             return self._allocations_locked()
 
-    def _allocations_locked(self) -> list[Allocation]:
-        from .tracking import runs_as_allocations
+    def allocation_at(self, addr: int) -> Allocation | None:
+        """The outstanding allocation holding ``addr`` (needs a tracker), or None."""
+        addr = check_address(addr)
+        chunk = self.chunk_of(addr)
+        if chunk is None or self._tracking is None:
+            return None
+        with self._lock:
+            return self._tracking.allocation_at(chunk, (addr - chunk._start) >> self._order)
 
+    @property
+    def trackers(self) -> tuple[str, ...]:
+        """Names of the ownership trackers the pool keeps."""
+        return () if self._tracking is None else self._tracking.names
+
+    def _allocations_locked(self) -> list[Allocation]:
         if self._tracking is not None:
             return self._tracking.allocations()
         return runs_as_allocations(self)
@@ -456,6 +506,59 @@ class Pool:
         algorithm = self._resolve("first_fit" if algo is None else algo, data)
         with self._lock:
             self._algo, self._data = algorithm, data
+            event = AlgorithmSet(self, next_seq(), algorithm.name) if self._observers else None
+        if event is not None:
+            self._deliver(event)
+
+    # -- observing ---------------------------------------------------------
+
+    def observe(self, observer: Observer | str) -> Observer:
+        """Attach ``observer`` (a callable taking an Event, or a registered name); return the callable.
+
+        See :mod:`genpool.events`.  With no observer attached the pool
+        builds no events.
+        """
+        if isinstance(observer, str):
+            registration = host.get_host().observer(observer)
+            slot = ObserverSlot(registration.obj, f"{observer!r} of plugin {registration.plugin!r}")
+        elif callable(observer):
+            slot = ObserverSlot(observer, repr(observer))
+        else:
+            raise InvalidArgument(f"an observer must be callable or a registered name, not {type(observer).__name__}")
+        with self._lock:
+            self._observers = (*self._observers, slot)
+        return slot.callback
+
+    def unobserve(self, observer: Observer) -> None:
+        """Detach ``observer``; InvalidArgument if it is not attached."""
+        with self._lock:
+            kept = tuple(slot for slot in self._observers if slot.callback is not observer)
+            if len(kept) == len(self._observers):
+                raise InvalidArgument(f"{observer!r} is not observing {self._label()}")
+            self._observers = kept
+
+    @property
+    def observers(self) -> tuple[Observer, ...]:
+        """The attached observers."""
+        return tuple(slot.callback for slot in self._observers)
+
+    def _deliver(self, event: Event) -> None:
+        deliver(self._observers, event, self._detach)
+
+    def _detach(self, slot: ObserverSlot) -> None:
+        with self._lock:
+            self._observers = tuple(other for other in self._observers if other is not slot)
+
+    def _bug(self, message: str, outstanding: tuple = ()) -> NoReturn:
+        """Raise PoolBug; observers hear of it first (called with the lock held)."""
+        if self._observers:
+            event = BugRaised(self, next_seq(), message, outstanding)
+            self._lock.release()
+            try:
+                self._deliver(event)
+            finally:
+                self._lock.acquire()
+        raise PoolBug(message, outstanding=outstanding)
 
     def _choose(self, algo: Any, data: object) -> tuple[Algorithm, object]:
         """The algorithm and data for one call: the pool's algorithm unless ``algo`` is given."""

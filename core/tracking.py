@@ -1,23 +1,68 @@
-"""Records of outstanding allocations."""
+"""Ownership tracking: who owns each outstanding allocation.
+
+A pool created with ``trackers=(...)`` remembers the extent of every
+allocation, and each tracker records one value per allocation: the
+``chunk`` tracker the chunk's owner cookie, ``tag`` the ``owner=`` given
+to ``alloc``, ``callsite`` the caller's file, line and function.  Frees
+are blind, as in the kernel, so a free that covers part of an allocation
+shrinks or splits its record, and one that covers several removes them
+all; the values carry over to what is left.
+
+A tracker is an object with two methods, made once per pool from the
+class a plugin registered (see ``genpool_register_trackers``):
+
+``record(request)``
+    The value to keep for a new allocation (an :class:`AllocRequest`).
+    It must not change any state: if it raises, the allocation is undone
+    and the pool, and every tracker, are as they were.
+``describe(value)``
+    The fields the value adds to an :class:`Allocation`, as a dict.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .chunk import Chunk
     from .pool import Pool
 
-__all__ = ["Allocation", "runs_as_allocations"]
+__all__ = ["AllocRequest", "Allocation", "Tracker", "Tracking", "runs_as_allocations"]
+
+TRACKER_METHODS = ("record", "describe")
+
+
+@dataclass(frozen=True, slots=True)
+class AllocRequest:
+    """What a tracker is told about a new allocation."""
+
+    pool: Pool
+    chunk: Chunk
+    addr: int
+    size: int
+    nbytes: int
+    owner: Any
+    algorithm: str
+
+
+class Tracker(Protocol):
+    """The methods an ownership tracker has."""
+
+    def record(self, request: AllocRequest) -> Any:
+        """The value to keep for this allocation; must not change state."""
+
+    def describe(self, value: Any) -> dict[str, Any]:
+        """Fields ``value`` adds to an allocation record."""
 
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
     """One outstanding allocation: where it is, how big, and who owns it.
 
-    ``size`` is in bytes, rounded up to whole granules.  ``info`` holds what
-    each ownership tracker recorded, by tracker name.
+    ``size`` is in bytes, rounded up to whole granules.  ``owner`` is the
+    ``tag`` tracker's value if it runs, else the ``chunk`` tracker's.
+    ``info`` holds what each tracker recorded, by field name.
     """
 
     addr: int
@@ -36,8 +81,110 @@ class Allocation:
         if self.owner is not None:
             text += f" owner={self.owner!r}"
         for name, value in self.info.items():
-            text += f" {name}={value}"
+            if name != "owner":
+                text += f" {name}={value}"
         return text
+
+
+class _Extents:
+    """The allocations of one chunk: ``starts`` marks first granules, ``records`` holds the rest."""
+
+    __slots__ = ("starts", "records")
+
+    def __init__(self, nbits: int) -> None:
+        self.starts = bytearray(nbits)
+        # first granule -> (granule count, tracker values)
+        self.records: dict[int, tuple[int, tuple[Any, ...]]] = {}
+
+
+class Tracking:
+    """The extents and tracker values of one pool's allocations."""
+
+    __slots__ = ("_pool", "_names", "_trackers", "_extents", "_owner_index")
+
+    def __init__(self, pool: Pool, names: tuple[str, ...] | list[str]) -> None:
+        from .host import get_host
+
+        if isinstance(names, str):
+            raise TypeError("trackers must be a sequence of names, not a string")
+        host = get_host()
+        self._pool = pool
+        self._names = tuple(names)
+        self._trackers = tuple(host.tracker(name)() for name in self._names)
+        self._extents: dict[int, _Extents] = {}
+        self._owner_index = next(
+            (i for name in ("tag", "chunk") for i, own in enumerate(self._names) if own == name), None
+        )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The trackers' names."""
+        return self._names
+
+    def _of(self, chunk: Chunk) -> _Extents:
+        extents = self._extents.get(id(chunk))
+        if extents is None:
+            extents = self._extents[id(chunk)] = _Extents(chunk.nbits)
+        return extents
+
+    def note_alloc(self, request: AllocRequest, first: int, count: int) -> None:
+        """Record a new allocation of ``count`` granules from ``first``; trackers may raise."""
+        values = tuple(tracker.record(request) for tracker in self._trackers)
+        extents = self._of(request.chunk)
+        extents.starts[first] = 1
+        extents.records[first] = (count, values)
+
+    def note_free(self, chunk: Chunk, first: int, count: int) -> None:
+        """Granules ``[first, first + count)`` were freed: trim, split or drop what they cover."""
+        extents = self._of(chunk)
+        records, starts = extents.records, extents.starts
+        record = records.get(first)
+        if record is not None and record[0] == count:
+            del records[first]
+            starts[first] = 0
+            return
+        end = first + count
+        head = starts.rfind(1, 0, first + 1)
+        pos = head if head >= 0 and head + records[head][0] > first else starts.find(1, first, end)
+        while 0 <= pos < end:
+            length, values = records.pop(pos)
+            starts[pos] = 0
+            if pos < first:
+                records[pos] = (first - pos, values)
+                starts[pos] = 1
+            if pos + length > end:
+                records[end] = (pos + length - end, values)
+                starts[end] = 1
+            pos = starts.find(1, pos + 1, end)
+
+    def allocation_at(self, chunk: Chunk, bit: int) -> Allocation | None:
+        """The allocation covering bit ``bit`` of ``chunk``, if any."""
+        extents = self._extents.get(id(chunk))
+        if extents is None:
+            return None
+        head = extents.starts.rfind(1, 0, bit + 1)
+        if head < 0:
+            return None
+        length, values = extents.records[head]
+        return self._allocation(chunk, head, length, values) if bit < head + length else None
+
+    def allocations(self) -> list[Allocation]:
+        """Every recorded allocation, in address order."""
+        result = []
+        for chunk in self._pool.chunks:
+            extents = self._extents.get(id(chunk))
+            if extents is not None:
+                for head, (length, values) in extents.records.items():
+                    result.append(self._allocation(chunk, head, length, values))
+        result.sort(key=lambda record: record.addr)
+        return result
+
+    def _allocation(self, chunk: Chunk, head: int, length: int, values: tuple[Any, ...]) -> Allocation:
+        info: dict[str, Any] = {}
+        for tracker, value in zip(self._trackers, values):
+            info.update(tracker.describe(value))
+        owner = None if self._owner_index is None else values[self._owner_index]
+        return Allocation(chunk.address_of(head), length * chunk.granule, chunk, owner, info)
 
 
 def runs_as_allocations(pool: Pool) -> list[Allocation]:
@@ -50,6 +197,6 @@ def runs_as_allocations(pool: Pool) -> list[Allocation]:
     for chunk in pool.chunks:
         for first, length, is_set in chunk.bitmap.runs():
             if is_set:
-                records.append(Allocation(chunk.address_of(first), length * chunk.granule, chunk, chunk.owner))
+                records.append(Allocation(chunk.address_of(first), length * chunk.granule, chunk, None))
     records.sort(key=lambda record: record.addr)
     return records

@@ -1,0 +1,560 @@
+"""The chunk bitmap: the search primitives of the kernel's ``lib/bitmap.c``.
+
+The concrete cases below were worked out by hand from the kernel's loop
+(quoted in :func:`kernel_find_next_zero_area_off`).  The property tests
+compare :meth:`genpool.Bitmap.find_next_zero_area_off` with that loop on
+random bitmaps, including bitmaps large enough (>= 4096 bits) for the
+internal run index to be used, and requests longer than 255 and than
+65535 bits: the index must never change an answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import genpool
+from genpool import Bitmap, InvalidArgument
+
+MASK64 = (1 << 64) - 1
+INDEXED_BITS = 4096  # bitmaps this large keep a RunIndex (core/bitmap.py)
+
+
+# -- a literal transcription of lib/bitmap.c ------------------------------
+
+
+def _find_next_bit(bits: bytes, size: int, offset: int) -> int:
+    """``find_next_bit``: first set bit in ``[offset, size)``, else ``size``."""
+    if offset >= size:
+        return size
+    found = bits.find(1, offset, size)
+    return size if found < 0 else found
+
+
+def _find_next_zero_bit(bits: bytes, size: int, offset: int) -> int:
+    """``find_next_zero_bit``: first clear bit in ``[offset, size)``, else ``size``."""
+    if offset >= size:
+        return size
+    found = bits.find(0, offset, size)
+    return size if found < 0 else found
+
+
+def kernel_find_next_zero_area_off(
+    bits: bytes, size: int, start: int, nr: int, align_mask: int, align_offset: int
+) -> int:
+    """``bitmap_find_next_zero_area_off``, line by line, in 64-bit unsigned arithmetic::
+
+        again:
+            index = find_next_zero_bit(map, size, start);
+            index = __ALIGN_MASK(index + align_offset, align_mask) - align_offset;
+            end = index + nr;
+            if (end > size) return end;
+            i = find_next_bit(map, end, index);
+            if (i < end) { start = i + 1; goto again; }
+            return index;
+    """
+    while True:  # again:
+        index = _find_next_zero_bit(bits, size, start)
+        x = (index + align_offset) & MASK64
+        index = (((x + align_mask) & MASK64) & ~align_mask & MASK64)  # __ALIGN_MASK
+        index = (index - align_offset) & MASK64
+        end = (index + nr) & MASK64
+        if end > size:
+            return end
+        i = _find_next_bit(bits, end, index)
+        if i < end:
+            start = i + 1
+            continue  # goto again
+        return index
+
+
+def bitmap_of(picture: str) -> Bitmap:
+    """A bitmap from a picture such as ``"1111 0010"`` (spaces ignored), built with set()."""
+    picture = picture.replace(" ", "")
+    bitmap = Bitmap(len(picture))
+    for i, c in enumerate(picture):
+        if c == "1":
+            assert bitmap.set(i, 1)
+    return bitmap
+
+
+def picture(bitmap: Bitmap) -> str:
+    return "".join("1" if b else "0" for b in bitmap.to_bytes())
+
+
+# bits: 0-3 set, 4-5 clear, 6 set, 7-15 clear
+SAMPLE = "1111 0010 0000 0000"
+
+
+# -- single bits and scans --------------------------------------------------
+
+
+def test_basic_accessors() -> None:
+    bitmap = bitmap_of(SAMPLE)
+    assert len(bitmap) == bitmap.nbits == 16
+    assert bitmap.test_bit(0) and bitmap.test_bit(6)
+    assert not bitmap.test_bit(4) and not bitmap.test_bit(15)
+    assert bitmap.weight() == 5
+    assert bitmap.weight(2, 7) == 3
+    assert bitmap.to_bytes() == bytes([1, 1, 1, 1, 0, 0, 1] + [0] * 9)
+    with pytest.raises(IndexError):
+        bitmap.test_bit(16)
+    with pytest.raises(IndexError):
+        bitmap.test_bit(-1)
+
+
+@pytest.mark.parametrize(
+    ("size", "offset", "expected"),
+    [
+        (16, 0, 0),
+        (16, 4, 6),
+        (16, 6, 6),
+        (16, 7, 16),  # nothing set after 6: returns size
+        (6, 4, 6),  # bit 6 is not below size 6
+        (16, 16, 16),
+        (16, 40, 16),  # offset past size returns size
+        (0, 0, 0),
+    ],
+)
+def test_find_next_bit(size: int, offset: int, expected: int) -> None:
+    assert bitmap_of(SAMPLE).find_next_bit(size, offset) == expected
+
+
+@pytest.mark.parametrize(
+    ("size", "offset", "expected"),
+    [
+        (16, 0, 4),
+        (16, 5, 5),
+        (16, 6, 7),
+        (4, 0, 4),  # bits 0-3 all set: returns size
+        (16, 16, 16),
+        (16, 99, 16),
+    ],
+)
+def test_find_next_zero_bit(size: int, offset: int, expected: int) -> None:
+    assert bitmap_of(SAMPLE).find_next_zero_bit(size, offset) == expected
+
+
+def test_scans_refuse_a_size_past_the_bitmap() -> None:
+    bitmap = Bitmap(16)
+    for call in (
+        lambda: bitmap.find_next_bit(17, 0),
+        lambda: bitmap.find_next_zero_bit(17, 0),
+        lambda: bitmap.find_next_zero_area(17, 0, 1),
+        lambda: bitmap.find_next_zero_area_off(17, 0, 1, 0, 0),
+        lambda: bitmap.find_next_zero_area_off(-1, 0, 1, 0, 0),
+        lambda: bitmap.find_next_zero_area_off(16, -1, 1, 0, 0),
+        lambda: bitmap.find_next_zero_area_off(16, 0, -1, 0, 0),
+        lambda: bitmap.find_next_zero_area_off(16, 0, 1, -1, 0),
+        lambda: bitmap.find_next_zero_area_off(16, 0, 1, 0, -1),
+    ):
+        with pytest.raises(InvalidArgument):
+            call()
+
+
+# -- area search: answers and the kernel's failure values -------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "start", "nr", "mask", "offset", "expected"),
+    [
+        # plain first fit
+        (16, 0, 1, 0, 0, 4),
+        (16, 0, 2, 0, 0, 4),
+        (16, 0, 3, 0, 0, 7),  # 4..6 is blocked by bit 6: resume at 7
+        (16, 0, 9, 0, 0, 7),  # 7..15 is exactly 9 bits
+        (16, 5, 1, 0, 0, 5),  # starting inside a free run
+        (16, 5, 2, 0, 0, 7),
+        # failures: index + nr for the first candidate that no longer fits
+        (16, 0, 10, 0, 0, 17),  # candidate 4 blocked at 6, candidate 7: 7 + 10
+        (16, 0, 13, 0, 0, 17),  # candidate 4: 4 + 13 = 17 > 16 straight away
+        (16, 0, 12, 0, 0, 19),  # 4 + 12 = 16 fits the size but is blocked at 6; then 7 + 12
+        (6, 0, 3, 0, 0, 7),  # size 6: candidate 4 + 3 = 7 > 6
+        (16, 20, 1, 0, 0, 17),  # start past size: find_next_zero_bit gives 16, 16 + 1
+        (16, 16, 4, 0, 0, 20),
+        # alignment
+        (16, 0, 2, 3, 0, 4),  # first zero 4 is already a multiple of 4
+        (16, 0, 3, 3, 0, 8),  # 4..6 blocked at 6, next zero 7 aligns up to 8
+        (16, 0, 2, 3, 1, 7),  # (index + 1) & 3 == 0: 4 -> align(5) - 1 = 7
+        (16, 0, 9, 7, 0, 17),  # 4 aligns to 8, 8 + 9 = 17 > 16
+        (16, 0, 1, 7, 3, 5),  # align(4 + 3) - 3 = 5
+        # nr == 0 returns the first aligned clear bit
+        (16, 0, 0, 0, 0, 4),
+        (16, 0, 0, 3, 0, 4),
+    ],
+)
+def test_find_next_zero_area_off_concrete(size, start, nr, mask, offset, expected) -> None:
+    bitmap = bitmap_of(SAMPLE)
+    assert kernel_find_next_zero_area_off(bitmap.to_bytes(), size, start, nr, mask, offset) == expected
+    assert bitmap.find_next_zero_area_off(size, start, nr, mask, offset) == expected
+    if offset == 0:
+        assert bitmap.find_next_zero_area(size, start, nr, mask) == expected
+
+
+def test_failure_values_on_a_full_and_an_empty_bitmap() -> None:
+    full = Bitmap(16)
+    assert full.set(0, 16)
+    assert full.find_next_zero_area(16, 0, 1) == 17
+    assert full.find_next_zero_area(16, 0, 5) == 21
+    assert full.find_next_zero_area(16, 0, 0) == 16
+    empty = Bitmap(16)
+    assert empty.find_next_zero_area(16, 0, 16) == 0
+    assert empty.find_next_zero_area(16, 0, 17) == 17
+    assert empty.find_next_zero_area(16, 3, 14) == 17
+    assert empty.find_next_zero_area(10, 0, 11) == 11
+
+
+def test_failure_value_is_past_size_even_with_a_long_fragmented_bitmap() -> None:
+    # Every third bit set over 9000 bits (indexed): no run of 3 exists.
+    bitmap = Bitmap(9000)
+    for i in range(2, 9000, 3):
+        assert bitmap.set(i, 1)
+    expected = kernel_find_next_zero_area_off(bitmap.to_bytes(), 9000, 0, 3, 0, 0)
+    # the last candidate that fits the size is 8997 (blocked at 8999); the next free
+    # run starts at 9000 == size, so the kernel returns 9000 + 3.
+    assert expected == 9003
+    assert bitmap.find_next_zero_area(9000, 0, 3) == 9003
+    assert bitmap.find_next_zero_area(9000, 0, 2) == 0
+    assert bitmap.find_next_zero_area(9000, 1, 2) == 3
+
+
+def test_find_next_zero_area_is_the_off_variant_with_offset_zero() -> None:
+    bitmap = bitmap_of(SAMPLE)
+    for nr in range(0, 18):
+        for mask in (0, 1, 3, 7):
+            for start in range(0, 18):
+                assert bitmap.find_next_zero_area(16, start, nr, mask) == bitmap.find_next_zero_area_off(
+                    16, start, nr, mask, 0
+                )
+
+
+def test_search_never_changes_the_bits() -> None:
+    bitmap = bitmap_of(SAMPLE)
+    before = bitmap.to_bytes()
+    bitmap.find_next_zero_area(16, 0, 3)
+    bitmap.find_next_zero_area_off(16, 0, 3, 3, 1)
+    bitmap.find_next_zero_area(16, 0, 40)
+    assert bitmap.to_bytes() == before
+
+
+# -- set and clear: all or nothing ---------------------------------------------
+
+
+def test_set_is_all_or_nothing() -> None:
+    bitmap = bitmap_of(SAMPLE)
+    before = bitmap.to_bytes()
+    assert bitmap.set(4, 3) is False  # bit 6 is already set
+    assert bitmap.set(3, 2) is False  # bit 3 is already set
+    assert bitmap.set(14, 3) is False  # past the end
+    assert bitmap.set(-1, 2) is False
+    assert bitmap.to_bytes() == before
+    assert bitmap.set(4, 2) is True
+    assert picture(bitmap) == "1111111000000000"
+    assert bitmap.set(7, 9) is True
+    assert bitmap.weight() == 16
+
+
+def test_clear_is_all_or_nothing() -> None:
+    bitmap = bitmap_of(SAMPLE)
+    before = bitmap.to_bytes()
+    assert bitmap.clear(2, 3) is False  # bit 4 is clear
+    assert bitmap.clear(6, 2) is False  # bit 7 is clear
+    assert bitmap.clear(15, 2) is False  # past the end
+    assert bitmap.clear(-1, 2) is False
+    assert bitmap.to_bytes() == before
+    assert bitmap.clear(1, 2) is True
+    assert picture(bitmap) == "1001001000000000"
+    assert bitmap.clear(6, 1) is True
+    assert bitmap.find_next_zero_area(16, 0, 12) == 1
+
+
+def test_set_and_clear_keep_the_first_fit_right() -> None:
+    # Exercise the first-clear-bit hint: fill from the front, punch a hole, refill.
+    bitmap = Bitmap(64)
+    for expected in range(0, 64, 8):
+        assert bitmap.find_next_zero_area(64, 0, 8) == expected
+        assert bitmap.set(expected, 8)
+    assert bitmap.find_next_zero_area(64, 0, 1) == 65
+    assert bitmap.clear(16, 8)
+    assert bitmap.find_next_zero_area(64, 0, 1) == 16
+    assert bitmap.clear(3, 1)
+    assert bitmap.find_next_zero_area(64, 0, 1) == 3
+    assert bitmap.find_next_zero_area(64, 0, 2) == 16
+    assert bitmap.find_next_zero_area(64, 4, 1) == 16
+
+
+# -- reading for display ---------------------------------------------------------
+
+
+def test_runs() -> None:
+    bitmap = bitmap_of(SAMPLE)
+    assert list(bitmap.runs()) == [(0, 4, True), (4, 2, False), (6, 1, True), (7, 9, False)]
+    assert list(bitmap.runs(5, 8)) == [(5, 1, False), (6, 1, True), (7, 1, False)]
+    assert list(bitmap.runs(2, 100)) == [(2, 2, True), (4, 2, False), (6, 1, True), (7, 9, False)]
+    assert list(bitmap.runs(8, 8)) == []
+    assert list(Bitmap(5).runs()) == [(0, 5, False)]
+    assert list(Bitmap(0).runs()) == []
+
+
+def test_counts() -> None:
+    bitmap = bitmap_of(SAMPLE)
+    assert bitmap.counts(4) == [4, 1, 0, 0]
+    assert bitmap.counts(5) == [4, 1, 0, 0]  # [0,5) [5,10) [10,15) [15,16)
+    assert bitmap.counts(3, 2, 8) == [2, 1]
+    assert bitmap.counts(16) == [5]
+    assert bitmap.counts(100) == [5]
+    assert bitmap.counts(1) == [1, 1, 1, 1, 0, 0, 1] + [0] * 9
+    for bad in (0, -1):
+        with pytest.raises(InvalidArgument):
+            bitmap.counts(bad)
+
+
+def test_runs_and_counts_agree_with_the_bits_of_a_large_bitmap() -> None:
+    bitmap = Bitmap(10_000)
+    for start, nr in ((0, 5), (127, 2), (128, 300), (4096, 4000), (9999, 1)):
+        assert bitmap.set(start, nr)
+    runs = list(bitmap.runs())
+    assert sum(length for _, length, _ in runs) == 10_000
+    assert [r for r in runs if r[2]] == [(0, 5, True), (127, 301, True), (4096, 4000, True), (9999, 1, True)]
+    assert sum(bitmap.counts(128)) == bitmap.weight() == 5 + 2 + 300 + 4000 + 1
+
+
+# -- the run index never changes an answer -----------------------------------------
+
+
+def test_large_bitmap_uses_the_run_index() -> None:
+    # White-box guard: the property tests below are only meaningful if the
+    # large bitmaps really go through the index.
+    assert Bitmap(INDEXED_BITS)._index is not None
+    assert Bitmap(INDEXED_BITS - 1)._index is None
+
+
+@pytest.mark.parametrize("nr", [255, 256, 65535, 65536, 70000])
+def test_index_finds_long_runs_past_the_cap(nr: int) -> None:
+    nbits = 300_000
+    bitmap = Bitmap(nbits)
+    # Short holes everywhere, then one long hole of nr bits at 200_000.
+    pos = 0
+    while pos < nbits:
+        bitmap.set(pos, min(100, nbits - pos))
+        pos += 101  # leave one clear bit every 101
+    hole = 200_000
+    for first, length, is_set in list(bitmap.runs(hole, hole + nr)):
+        if is_set:
+            assert bitmap.clear(first, length)
+    bits = bitmap.to_bytes()
+    expected = kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
+    assert expected == hole
+    assert bitmap.find_next_zero_area(nbits, 0, nr) == hole
+    # one more bit than the hole holds: the next clear bit after it starts a
+    # run of one, so the answer moves on (or fails with the kernel's value)
+    assert bitmap.find_next_zero_area(nbits, 0, nr + 1) == kernel_find_next_zero_area_off(bits, nbits, 0, nr + 1, 0, 0)
+    # take it, and the same request fails with the kernel's value
+    assert bitmap.set(hole, nr)
+    bits = bitmap.to_bytes()
+    assert bitmap.find_next_zero_area(nbits, 0, nr) == kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
+    # give it back: found again
+    assert bitmap.clear(hole, nr)
+    assert bitmap.find_next_zero_area(nbits, 0, nr) == hole
+
+
+def test_index_after_many_first_fit_allocations_and_frees() -> None:
+    nbits = 50_000
+    bitmap = Bitmap(nbits)
+    live = []
+    sizes = [1, 3, 128, 129, 255, 256, 1000, 5000]
+    for step in range(400):
+        nr = sizes[step % len(sizes)]
+        bits = bitmap.to_bytes()
+        expected = kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
+        assert bitmap.find_next_zero_area(nbits, 0, nr) == expected
+        if expected < nbits:
+            assert bitmap.set(expected, nr)
+            live.append((expected, nr))
+        if step % 3 == 2 and live:
+            start, length = live.pop((step * 7) % len(live))
+            assert bitmap.clear(start, length)
+
+
+# -- the property test: the kernel's loop versus genpool's ------------------------
+
+SPECIAL_NR = [0, 1, 2, 3, 127, 128, 129, 255, 256, 257, 4096, 65535, 65536, 65537, 70000, 150000]
+
+
+@st.composite
+def bitmaps(draw: st.DrawFn) -> Bitmap:
+    """A bitmap, small or large (indexed), built the way a pool builds it.
+
+    The picture is a sequence of clear and set runs whose lengths mix short
+    values with values past 255, 65535 and the index's block and group
+    sizes; it is applied with :meth:`Bitmap.set` (keeping the index in step
+    incrementally) or loaded at once, then changed further with set and
+    clear.
+    """
+    large = draw(st.booleans())
+    if large:
+        nbits = draw(st.one_of(st.integers(INDEXED_BITS, 20_000), st.sampled_from([32_768, 65_536, 70_000, 200_000])))
+    else:
+        nbits = draw(st.integers(0, 300))
+    run_length = st.one_of(
+        st.integers(1, 8),
+        st.integers(1, 300),
+        st.sampled_from([127, 128, 129, 255, 256, 257, 4095, 4096, 32767, 32768, 65535, 65536, 70000, 150000]),
+    )
+    pairs = draw(st.lists(st.tuples(run_length, run_length), max_size=40))
+    bits = bytearray()
+    for clear, busy in pairs:
+        bits += bytes(clear)
+        bits += b"\x01" * busy
+        if len(bits) >= nbits:
+            break
+    bits = bytes(bits[:nbits]) + bytes(max(0, nbits - len(bits)))
+    bitmap = Bitmap(nbits)
+    if draw(st.booleans()):
+        bitmap._load(bits)
+    else:
+        pos = 0
+        while pos < nbits:
+            one = bits.find(1, pos)
+            if one < 0:
+                break
+            zero = bits.find(0, one)
+            end = nbits if zero < 0 else zero
+            assert bitmap.set(one, end - one)
+            pos = end
+    assert bitmap.to_bytes() == bits
+    return bitmap
+
+
+def fraction_of(draw: st.DrawFn, n: int) -> int:
+    """An index in 0..n, drawn so that both ends and the middle are likely."""
+    if n <= 0:
+        return 0
+    return draw(st.one_of(st.integers(0, n), st.sampled_from([0, 1, n - 1, n])))
+
+
+@st.composite
+def queries(draw: st.DrawFn, nbits: int) -> tuple[int, int, int, int, int]:
+    size = draw(st.one_of(st.just(nbits), st.integers(0, nbits)))
+    start = draw(st.one_of(st.just(0), st.integers(0, nbits + 8)))
+    nr = draw(st.one_of(st.sampled_from(SPECIAL_NR), st.integers(0, nbits + 2), st.integers(0, 64)))
+    k = draw(st.one_of(st.integers(0, 6), st.integers(0, 16), st.sampled_from([32, 63])))
+    mask = (1 << k) - 1
+    offset = draw(
+        st.one_of(
+            st.just(0),
+            st.integers(0, mask),
+            st.integers(0, 300),
+            st.integers(0, MASK64),
+        )
+    )
+    return size, start, nr, mask, offset
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_find_next_zero_area_off_matches_the_kernel_loop(data: st.DataObject) -> None:
+    bitmap = data.draw(bitmaps())
+    nbits = bitmap.nbits
+    for _ in range(data.draw(st.integers(1, 6))):
+        # change the bitmap a little between queries, through set and clear
+        action = data.draw(st.sampled_from(["query", "query", "set", "clear"]))
+        if action == "set" and nbits:
+            start = fraction_of(data.draw, nbits - 1)
+            nr = data.draw(st.one_of(st.integers(1, 300), st.sampled_from([1000, 65536, 70000])))
+            clear_from = bitmap.find_next_zero_area(nbits, start, 1)
+            if clear_from < nbits:
+                run_end = bitmap.find_next_bit(nbits, clear_from)
+                nr = min(nr, run_end - clear_from)
+                assert bitmap.set(clear_from, nr)
+        elif action == "clear" and nbits:
+            start = fraction_of(data.draw, nbits - 1)
+            busy = bitmap.find_next_bit(nbits, start)
+            if busy < nbits:
+                run_end = bitmap.find_next_zero_bit(nbits, busy)
+                nr = data.draw(st.integers(1, run_end - busy))
+                first = data.draw(st.integers(busy, run_end - nr))
+                assert bitmap.clear(first, nr)
+        size, start, nr, mask, offset = data.draw(queries(nbits))
+        bits = bitmap.to_bytes()
+        expected = kernel_find_next_zero_area_off(bits, size, start, nr, mask, offset)
+        assert bitmap.find_next_zero_area_off(size, start, nr, mask, offset) == expected, (
+            size,
+            start,
+            nr,
+            mask,
+            offset,
+        )
+        if offset == 0:
+            assert bitmap.find_next_zero_area(size, start, nr, mask) == expected
+        # the first-fit request a pool makes: from bit 0, whole bitmap
+        assert bitmap.find_next_zero_area(nbits, 0, nr) == kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
+        assert bitmap.to_bytes() == bits  # searching never changes the bits
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["alloc", "alloc", "alloc_aligned", "free", "free_part"]),
+            st.sampled_from([1, 2, 3, 100, 127, 128, 129, 255, 256, 300, 1000, 4096, 65535, 65536, 70000]),
+            st.integers(0, 1 << 20),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_allocation_pattern_on_an_indexed_bitmap_matches_the_kernel(ops: list) -> None:
+    """First-fit allocations and frees, as a pool does them, on a 150_000-bit bitmap.
+
+    Every answer is compared with the kernel loop; the searches themselves
+    also update the index (they lower bounds they found too high), so
+    queries and changes are interleaved.
+    """
+    nbits = 150_000
+    bitmap = Bitmap(nbits)
+    live: list[tuple[int, int]] = []
+    for action, nr, seed in ops:
+        bits = bitmap.to_bytes()
+        if action in ("alloc", "alloc_aligned"):
+            mask = 0 if action == "alloc" else (1 << (seed % 10)) - 1
+            offset = 0 if action == "alloc" else seed % (mask + 1)
+            expected = kernel_find_next_zero_area_off(bits, nbits, 0, nr, mask, offset)
+            got = bitmap.find_next_zero_area_off(nbits, 0, nr, mask, offset)
+            assert got == expected, (action, nr, mask, offset)
+            if got < nbits:
+                assert bitmap.set(got, nr)
+                live.append((got, nr))
+        elif live:
+            start, length = live.pop(seed % len(live))
+            if action == "free_part" and length > 2:
+                cut = 1 + seed % (length - 2)
+                assert bitmap.clear(start + cut, length - cut)
+                live.append((start, cut))
+            else:
+                assert bitmap.clear(start, length)
+        # a query from an arbitrary start, too
+        start = seed % (nbits + 1)
+        assert bitmap.find_next_zero_area(nbits, start, nr) == kernel_find_next_zero_area_off(
+            bitmap.to_bytes(), nbits, start, nr, 0, 0
+        )
+
+
+def test_kernel_reference_is_itself_the_kernel_loop() -> None:
+    """Sanity checks of the reference on values worked out by hand."""
+    bits = bitmap_of(SAMPLE).to_bytes()
+    assert kernel_find_next_zero_area_off(bits, 16, 0, 3, 0, 0) == 7
+    assert kernel_find_next_zero_area_off(bits, 16, 0, 10, 0, 0) == 17
+    # __ALIGN_MASK wraps in 64 bits: index 4 + offset 2**64-4 is 0 (mod 2**64),
+    # aligned stays 0, minus the offset is 4 again.
+    assert kernel_find_next_zero_area_off(bits, 16, 0, 2, 7, MASK64 - 3) == 4
+    # on an empty bitmap: 0 + 2**64-4 + 7 wraps to 3, aligns down to 0, and
+    # 0 - (2**64-4) is 4 (mod 2**64): (4 + offset) & 7 == 0 indeed
+    assert kernel_find_next_zero_area_off(bytes(16), 16, 0, 2, 7, MASK64 - 3) == 4
+    assert Bitmap(16).find_next_zero_area_off(16, 0, 2, 7, MASK64 - 3) == 4
+    assert bitmap_of(SAMPLE).find_next_zero_area_off(16, 0, 2, 7, MASK64 - 3) == 4
+
+
+def test_bitmap_is_exported() -> None:
+    assert genpool.Bitmap is Bitmap
