@@ -121,12 +121,15 @@ def steady_state(
     seed: int,
     *,
     naive: bool = False,
+    trackers: tuple[str, ...] = (),
+    observer: bool = False,
     time_limit: float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Result:
     """Run the steady-state workload and measure its steps (not the prefill).
 
-    The prefill is first fit for every algorithm, so all start from the
+    ``trackers`` and ``observer`` (one no-op observer) measure what
+    ownership tracking and watching cost.  The prefill is first fit for every algorithm, so all start from the
     same pool.  ``fixed_alloc`` asks for a random granule each step.
     ``time_limit`` stops a slow run early; ops/s counts the steps done.
     """
@@ -135,8 +138,10 @@ def steady_state(
     if naive:
         pool: Pool | NaivePool = NaivePool(order, pool_size)
     else:
-        pool = Pool(order)
+        pool = Pool(order, trackers=trackers)
         pool.add(BASE, pool_size)
+        if observer:
+            pool.observe(lambda event: None)
     live: list[tuple[int, int]] = []
     used = 0
     for size in workload.prefill:
@@ -180,8 +185,9 @@ def steady_state(
     else:
         bitmap = pool.chunks[0].bitmap
         bits, footprint = bitmap.to_bytes(), bitmap.footprint()
+    variant = "+".join(trackers) + ("+observer" if observer else "")
     return Result(
-        "steady-state",
+        "steady-state" + (f" ({variant.strip('+')})" if variant else ""),
         "naive" if naive else algorithm,
         pool_size,
         order,

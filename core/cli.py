@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", action="store_true", help="run every case of the README's performance table")
     bench.add_argument("--json", action="store_true", help="print results as JSON")
     bench.set_defaults(run=_run_bench)
+    plugins = commands.add_parser(
+        "plugins",
+        help="list plugins and what they registered",
+        description="List every plugin (built-in and installed), its distribution and version, "
+        "the algorithms, trackers and observers it registered, and any load error.",
+    )
+    plugins.add_argument("--json", action="store_true", help="print the list as JSON")
+    plugins.set_defaults(run=_run_plugins)
     return parser
 
 
@@ -84,7 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # The reader (say, `| head`) went away: not an error of ours.
+        sys.stderr.close()
+        return 0
 
 
 def _progress(enabled: bool) -> tuple[Callable[[str, int], Callable[[int], None]], Callable[[], None]]:
@@ -163,6 +176,15 @@ def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], 
             row = result.as_dict()
             row["vs_naive"] = result.ops_per_second / naive.ops_per_second
             results.append(row)
+    bare = results[0]["ops_per_second"]
+    for trackers, observer in ((("tag",), False), (("callsite",), False), ((), True)):
+        result = bench.steady_state(
+            "first_fit", 1 << 20, 3, args.steps, args.seed, trackers=trackers, observer=observer,
+            progress=task("overhead " + "+".join(trackers) + (" observer" if observer else ""), args.steps),
+        )
+        row = result.as_dict()
+        row["vs_bare"] = bare / result.ops_per_second
+        results.append(row)
     results.append(bench.fill(256 << 20, 3, args.seed).as_dict())
     times = list(bench.fragmented_alloc_free(256 << 20, 3, 1000))
     results.append(
@@ -179,12 +201,71 @@ def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], 
     return results
 
 
+def plugin_listing() -> list[dict[str, object]]:
+    """Every plugin with what it registered, as plain data."""
+    from .host import get_host
+
+    host = get_host()
+    registered: dict[str, dict[str, list[str]]] = {}
+    for kind in ("algorithm", "tracker", "observer"):
+        for registration in host.registrations(kind):
+            kinds = registered.setdefault(registration.plugin, {"algorithms": [], "trackers": [], "observers": []})
+            kinds[kind + "s"].append(registration.name)
+    return [
+        {
+            "name": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "builtin": info.builtin,
+            **registered.get(info.name, {"algorithms": [], "trackers": [], "observers": []}),
+            "error": info.error,
+        }
+        for info in host.plugins()
+    ]
+
+
+def _run_plugins(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .host import PluginWarning
+
+    with warnings.catch_warnings():
+        # Load errors are part of the listing, not noise on stderr.
+        warnings.simplefilter("ignore", PluginWarning)
+        listing = plugin_listing()
+    if args.json:
+        json.dump(listing, sys.stdout, indent=2)
+        print()
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="genpool plugins")
+    for column in ("plugin", "distribution", "algorithms", "trackers", "observers", "status"):
+        table.add_column(column)
+    for row in listing:
+        table.add_row(
+            str(row["name"]),
+            f"{row['distribution']} {row['version']}",
+            ", ".join(row["algorithms"]),  # type: ignore[arg-type]
+            ", ".join(row["trackers"]),  # type: ignore[arg-type]
+            ", ".join(row["observers"]),  # type: ignore[arg-type]
+            "[red]failed[/red]" if row["error"] else "built-in" if row["builtin"] else "loaded",
+        )
+    console = Console()
+    console.print(table)
+    for row in listing:
+        if row["error"]:
+            console.print(f"[red]✗[/red] {row['error']}", highlight=False)
+    return 0
+
+
 def _print_table(results: list[dict[str, object]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="genpool bench")
-    for column in ("case", "algorithm", "pool", "order", "steps", "ops/s", "vs naive", "fragmentation", "B/granule", "µs"):
+    for column in ("case", "algorithm", "pool", "order", "steps", "ops/s", "ratio", "frag.", "B/granule", "µs"):
         table.add_column(column, justify="left" if column in ("case", "algorithm") else "right")
     for row in results:
         micro = (
@@ -199,8 +280,8 @@ def _print_table(results: list[dict[str, object]]) -> None:
             str(row["order"]),
             f"{row['steps']:,}" if "steps" in row else "",
             f"{row['ops_per_second']:,.0f}" if "ops_per_second" in row else "",
-            f"{row['vs_naive']:.2f}x" if "vs_naive" in row else "",
-            f"{row['fragmentation']:.3f}" if row.get("case") == "steady-state" else "",
+            f"{row['vs_naive']:.2f}x naive" if "vs_naive" in row else f"{row['vs_bare']:.2f}x bare cost" if "vs_bare" in row else "",
+            f"{row['fragmentation']:.3f}" if str(row.get("case")).startswith("steady-state") else "",
             f"{row['bytes_per_granule']:.3f}" if "bytes_per_granule" in row else "",
             micro,
         )

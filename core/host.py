@@ -138,6 +138,18 @@ class PluginHost:
 
     # -- loading -------------------------------------------------------------
 
+    def add_plugin(self, plugin: object, name: str, *, distribution: str = "?", version: str = "?") -> None:
+        """Register a plugin object directly, as if an entry point named it (for embedding and tests).
+
+        Raises PluginError if it cannot be loaded.
+        """
+        with self._lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore", PluginWarning)
+            self._load(_Source(name, distribution, version, builtin=False), lambda: plugin)
+        error = self._plugins[name].error
+        if error is not None:
+            raise PluginError(error)
+
     def _load_entry_points(self) -> None:
         """Load every plugin of the ``genpool.plugins`` entry-point group."""
         disabled = {name.strip() for name in os.environ.get("GENPOOL_DISABLE_PLUGINS", "").split(",")}

@@ -532,7 +532,7 @@ class Pool:
     def unobserve(self, observer: Observer) -> None:
         """Detach ``observer``; InvalidArgument if it is not attached."""
         with self._lock:
-            kept = tuple(slot for slot in self._observers if slot.callback is not observer)
+            kept = tuple(slot for slot in self._observers if slot.callback != observer)
             if len(kept) == len(self._observers):
                 raise InvalidArgument(f"{observer!r} is not observing {self._label()}")
             self._observers = kept
