@@ -265,25 +265,29 @@ def _print_table(results: list[dict[str, object]]) -> None:
     from rich.table import Table
 
     table = Table(title="genpool bench")
-    for column in ("case", "algorithm", "pool", "order", "steps", "ops/s", "ratio", "frag.", "B/granule", "µs"):
-        table.add_column(column, justify="left" if column in ("case", "algorithm") else "right")
+    for column in ("run", "pool", "ops/s", "ratio", "frag.", "B/granule"):
+        table.add_column(column, justify="left" if column == "run" else "right")
     for row in results:
-        micro = (
-            f"first {row['first_us']:.1f}, median {row['median_us']:.1f}, max {row['max_us']:.1f}"
-            if "median_us" in row
-            else ""
-        )
+        case, algorithm = str(row["case"]), str(row["algorithm"])
+        if case.startswith("steady-state"):
+            label = algorithm + case.removeprefix("steady-state")
+        elif "median_us" in row:
+            label = f"{case}: median {row['median_us']:.1f} µs, first {row['first_us']:.1f}, max {row['max_us']:.1f}"
+        else:
+            label = f"{case} ({algorithm})"
+        if "vs_naive" in row:
+            ratio = f"{row['vs_naive']:.2f}x naive"
+        elif "vs_bare" in row:
+            ratio = f"{row['vs_bare']:.2f}x cost"
+        else:
+            ratio = ""
         table.add_row(
-            str(row["case"]),
-            str(row["algorithm"]),
-            _human(int(row["pool_size"])),  # type: ignore[arg-type]
-            str(row["order"]),
-            f"{row['steps']:,}" if "steps" in row else "",
+            label,
+            f"{_human(int(row['pool_size']))} o{row['order']}",  # type: ignore[call-overload]
             f"{row['ops_per_second']:,.0f}" if "ops_per_second" in row else "",
-            f"{row['vs_naive']:.2f}x naive" if "vs_naive" in row else f"{row['vs_bare']:.2f}x bare cost" if "vs_bare" in row else "",
-            f"{row['fragmentation']:.3f}" if str(row.get("case")).startswith("steady-state") else "",
+            ratio,
+            f"{row['fragmentation']:.3f}" if case.startswith("steady-state") else "",
             f"{row['bytes_per_granule']:.3f}" if "bytes_per_granule" in row else "",
-            micro,
         )
     Console().print(table)
 

@@ -56,10 +56,6 @@ _LEVEL = bytes(_level(n) for n in range(_CAP + 1))
 _AT_LEAST = [re.compile(b"[\\x%02x-\\xff]" % level) for level in range(256)]
 
 
-def _zeros(nr: int) -> bytes:
-    return _ZEROS[nr] if nr < _CACHED else bytes(nr)
-
-
 class RunIndex:
     """First-fit search over a ``bytearray`` of 0/1 bytes, with per-block bounds.
 
@@ -99,17 +95,24 @@ class RunIndex:
     def find(self, nr: int, start: int, size: int) -> int:
         """Lowest ``p >= start`` with bits ``[p, p + nr)`` clear and ``p + nr <= size``, else -1."""
         bits = self._bits
-        needle = _zeros(nr)
+        longest = self._longest
+        need = nr if nr <= _CAP else _CAP
+        busy = bits.find(1, start, start + nr)
+        if busy < 0:
+            return start if start + nr <= size else -1
+        needle = _ZEROS[nr] if nr < _CACHED else bytes(nr)
         block = (start >> _SHIFT) + 1
-        found = bits.find(needle, start, min((block << _SHIFT) + nr - 1, size))
-        if found >= 0:
-            return found
+        if longest[block - 1] >= need:
+            # A run long enough may start later in the block of ``start``.
+            limit = (block << _SHIFT) + nr - 1
+            found = bits.find(needle, busy + 1, limit if limit < size else size)
+            if found >= 0:
+                return found
         last = (size - nr) >> _SHIFT
         if block > last:
             return -1
-        longest, levels, groups = self._longest, self._levels, self._groups
+        levels, groups = self._levels, self._groups
         # Runs longer than the cap are looked for among the capped blocks.
-        need = nr if nr <= _CAP else _CAP
         level = _LEVEL[need]
         at_least = _AT_LEAST[level]
         exact = size == self._nbits and nr <= _CAP
@@ -126,7 +129,8 @@ class RunIndex:
                     if longest[candidate] < need:
                         continue
                     lo = candidate << _SHIFT
-                    found = bits.find(needle, lo, min(lo + _BLOCK + nr - 1, size))
+                    limit = lo + _BLOCK + nr - 1
+                    found = bits.find(needle, lo, limit if limit < size else size)
                     if found >= 0:
                         return found
                     if exact:
@@ -148,7 +152,9 @@ class RunIndex:
         bits = self._bits
         nbits = self._nbits
         lo = block << _SHIFT
-        hi = min(lo + _BLOCK, nbits)
+        hi = lo + _BLOCK
+        if hi > nbits:
+            hi = nbits
         pos = lo
         if pos and bits[pos - 1] == 0:
             # The run under way at the block's start began in an earlier block.

@@ -1,0 +1,81 @@
+"""The genpool command: version, bench, plugins; the core never imports Textual."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import genpool
+from genpool import bench
+from genpool.cli import byte_size, main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "genpool.cli", *args], capture_output=True, text=True, check=False)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"genpool {genpool.__version__}"
+
+
+def test_importing_the_core_never_imports_textual() -> None:
+    code = "import sys, genpool, genpool.kernel, genpool.plugins, genpool.bench, genpool.cli; " \
+           "genpool.Pool(3); print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_bench_json_reports_every_algorithm_and_the_baseline(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--steps", "2000", "--pool-size", "64K", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["algorithm"] for row in rows] == [
+        "first_fit", "first_fit_align", "first_fit_order_align", "best_fit", "fixed_alloc", "naive",
+    ]
+    for row in rows:
+        assert row["pool_size"] == 65536 and row["order"] == 3 and row["ops_per_second"] > 0
+        assert 0.0 <= row["fragmentation"] <= 1.0
+    assert all(row["vs_naive"] > 0 for row in rows[:-1])
+    assert rows[0]["bytes_per_granule"] == 1.0
+
+
+def test_bench_table_and_options() -> None:
+    result = run("bench", "--steps", "1000", "--pool-size", "32K", "--order", "4", "--algorithm", "best_fit", "--no-baseline")
+    assert result.returncode == 0, result.stderr
+    assert "best_fit" in result.stdout and "naive" not in result.stdout
+
+
+@pytest.mark.parametrize("args", [["bench", "--order", "64"], ["bench", "--pool-size", "lots"], ["bench", "--steps", "0"],
+                                  ["bench", "--algorithm", "nope"], ["frobnicate"]])
+def test_bad_command_lines_are_refused_with_a_message(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_byte_sizes() -> None:
+    assert [byte_size(text) for text in ("4096", "0x1000", "64K", "256M", "4GiB", "1 m")] == [
+        4096, 4096, 65536, 256 << 20, 4 << 30, 1 << 20,
+    ]
+
+
+def test_naive_baseline_agrees_with_first_fit() -> None:
+    """The baseline is a fair comparison: same workload, same placements."""
+    ours = bench.steady_state("first_fit", 1 << 16, 3, 3000, 7)
+    naive = bench.steady_state("first_fit", 1 << 16, 3, 3000, 7, naive=True)
+    assert (ours.steps, ours.failed_allocs, ours.fragmentation) == (naive.steps, naive.failed_allocs, naive.fragmentation)
+
+
+def test_fragmented_case_finds_the_last_4k() -> None:
+    times = list(bench.fragmented_alloc_free(1 << 20, 3, 3))
+    assert len(times) == 3 and all(t > 0 for t in times)
+
+
+def test_fill_fills() -> None:
+    result = bench.fill(1 << 20, 3, 1)
+    assert result.steps > (1 << 20) // 4096
+
