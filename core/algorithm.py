@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .bitmap import Bitmap
     from .pool import Pool
 
-__all__ = ["ANY_DATA", "AlignData", "Algorithm", "FixedData", "SearchFunction"]
+__all__ = ["ANY_DATA", "AlignData", "Algorithm", "FixedData", "SearchFunction", "resolve"]
 
 SearchFunction = Callable[["Bitmap", int, int, int, Any, "Pool", int], int]
 
@@ -92,3 +92,25 @@ class Algorithm:
         elif not isinstance(data, wanted):  # type: ignore[arg-type]
             got = "no data" if data is None else type(data).__name__
             raise InvalidArgument(f"algorithm {self.name!r} needs {wanted.__name__}, got {got}")  # type: ignore[union-attr]
+
+
+def resolve(algo: Any, data: object) -> Algorithm:
+    """Turn a registered name, an Algorithm or a search function into an Algorithm checked against ``data``.
+
+    A bare function takes any data, as a kernel ``genpool_algo_t`` does;
+    the kernel API's algorithm functions carry their registered Algorithm.
+    """
+    if isinstance(algo, Algorithm):
+        algorithm = algo
+    elif isinstance(algo, str):
+        from .host import get_host
+
+        algorithm = get_host().algorithm(algo)
+    elif callable(algo):
+        algorithm = getattr(algo, "genpool_algorithm", None) or Algorithm(
+            getattr(algo, "__name__", repr(algo)), algo, ANY_DATA
+        )
+    else:
+        raise InvalidArgument(f"algorithm must be a name, an Algorithm or a function, not {type(algo).__name__}")
+    algorithm.check_data(data)
+    return algorithm

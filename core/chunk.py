@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from .bitmap import Bitmap
+from typing import Any
 
-__all__ = ["Chunk"]
+from .bitmap import Bitmap
+from .errors import InvalidArgument
+
+__all__ = ["Chunk", "writable_view"]
 
 
 class Chunk:
@@ -108,3 +111,19 @@ class Chunk:
     def address_of(self, bit: int) -> int:
         """Start address of the granule of bit ``bit``."""
         return self._start + (bit << self._order)
+
+
+def writable_view(memory: Any, size: int) -> memoryview:
+    """A flat, writable byte view of ``memory``, checked to hold ``size`` bytes."""
+    try:
+        view = memoryview(memory)
+    except TypeError:
+        raise InvalidArgument(f"memory must be a writable buffer, not {type(memory).__name__}") from None
+    if view.readonly:
+        raise InvalidArgument("memory must be writable")
+    if not view.contiguous:
+        raise InvalidArgument("memory must be contiguous")
+    view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+    if view.nbytes < size:
+        raise InvalidArgument(f"memory holds {view.nbytes} bytes, the chunk needs {size}")
+    return view

@@ -6,7 +6,7 @@ import errno
 import threading
 from typing import TYPE_CHECKING
 
-from .errors import InvalidArgument, PoolBug
+from .errors import InvalidArgument
 from .pool import Pool
 
 if TYPE_CHECKING:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .errors import InvalidArgument
+
 if TYPE_CHECKING:
     from .chunk import Chunk
     from .pool import Pool
@@ -33,6 +35,7 @@ __all__ = [
     "Destroyed",
     "Event",
     "Freed",
+    "Observable",
     "Observer",
     "ObserverWarning",
 ]
@@ -135,3 +138,55 @@ def deliver(slots: tuple[ObserverSlot, ...], event: Event, detach: Callable[[Obs
                 detach(slot)
         else:
             slot.failures = 0
+
+
+class Observable:
+    """Observer bookkeeping for :class:`genpool.Pool` (which owns ``_lock`` and ``_observers``).
+
+    ``_observers`` is a tuple, replaced whole under the lock, so the
+    allocation path tests it without locking or calling anything.
+    """
+
+    __slots__ = ()
+    _lock: Any
+    _observers: tuple[ObserverSlot, ...]
+    _label: Callable[[], str]
+
+    def observe(self, observer: Observer | str) -> Observer:
+        """Attach ``observer`` (a callable taking an Event, or a registered name); return the callable.
+
+        See :mod:`genpool.events`.  With no observer attached the pool
+        builds no events.
+        """
+        if isinstance(observer, str):
+            from .host import get_host
+
+            registration = get_host().observer(observer)
+            slot = ObserverSlot(registration.obj, f"{observer!r} of plugin {registration.plugin!r}")
+        elif callable(observer):
+            slot = ObserverSlot(observer, repr(observer))
+        else:
+            raise InvalidArgument(f"an observer must be callable or a registered name, not {type(observer).__name__}")
+        with self._lock:
+            self._observers = (*self._observers, slot)
+        return slot.callback
+
+    def unobserve(self, observer: Observer) -> None:
+        """Detach ``observer``; InvalidArgument if it is not attached."""
+        with self._lock:
+            kept = tuple(slot for slot in self._observers if slot.callback != observer)
+            if len(kept) == len(self._observers):
+                raise InvalidArgument(f"{observer!r} is not observing {self._label()}")
+            self._observers = kept
+
+    @property
+    def observers(self) -> tuple[Observer, ...]:
+        """The attached observers."""
+        return tuple(slot.callback for slot in self._observers)
+
+    def _deliver(self, event: Event) -> None:
+        deliver(self._observers, event, self._detach)
+
+    def _detach(self, slot: ObserverSlot) -> None:
+        with self._lock:
+            self._observers = tuple(other for other in self._observers if other is not slot)

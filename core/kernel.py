@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .algorithm import AlignData, FixedData
+from .algorithm import AlignData, FixedData, resolve
 from .args import ADDRESS_LIMIT, check_address, check_size
 from .bitmap import Bitmap
 from .chunk import Chunk
@@ -177,7 +177,7 @@ def gen_pool_alloc_algo_owner(pool: Pool, size: int, algo: Callable[..., int], d
     size = check_size(size)
     if algo is None:
         raise InvalidArgument("algo must be an algorithm, not None")
-    algorithm = pool._resolve(algo, data)
+    algorithm = resolve(algo, data)
     if size == 0:
         return 0, None
     chunk, addr = pool._allocate(size, algorithm, data, None)

@@ -14,23 +14,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import host
-from .algorithm import ANY_DATA, AlignData, Algorithm
+from .algorithm import AlignData, Algorithm, resolve
 from .args import ADDRESS_LIMIT, check_address, check_nid, check_order, check_size
-from .chunk import Chunk
+from .chunk import Chunk, writable_view
 from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
-from .events import (
-    AlgorithmSet,
-    Allocated,
-    BugRaised,
-    ChunkAdded,
-    Destroyed,
-    Event,
-    Freed,
-    Observer,
-    ObserverSlot,
-    deliver,
-    next_seq,
-)
+from .events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Freed, Observable, ObserverSlot, next_seq
 from .tracking import AllocRequest, Tracking, runs_as_allocations
 
 if TYPE_CHECKING:
@@ -41,7 +29,7 @@ __all__ = ["Pool"]
 _MASK64 = ADDRESS_LIMIT - 1
 
 
-class Pool:
+class Pool(Observable):
     """A pool of special-purpose memory, carved into chunks (``struct gen_pool``).
 
     ``min_alloc_order`` is log2 of the granule: every allocation is a whole
@@ -83,7 +71,7 @@ class Pool:
         self._name = name
         self._lock = threading.Lock()
         self._chunks: tuple[Chunk, ...] = ()
-        self._algo = self._resolve(algo, data)
+        self._algo = resolve(algo, data)
         self._data = data
         self._destroyed = False
         self._observers: tuple[ObserverSlot, ...] = ()
@@ -167,7 +155,7 @@ class Pool:
             raise InvalidArgument("a chunk must hold at least one byte")
         if virt + size > ADDRESS_LIMIT:
             raise InvalidArgument(f"chunk {virt:#x}+{size:#x} runs past the top of the 64-bit address space")
-        view = _writable_view(memory, size) if memory is not None else None
+        view = writable_view(memory, size) if memory is not None else None
         with self._lock:
             self._check_alive()
             if not overlap_ok:
@@ -503,51 +491,12 @@ class Pool:
 
     def set_algo(self, algo: Any, data: object = None) -> None:
         """Make ``algo`` (a name, an Algorithm, or None for first fit) the default."""
-        algorithm = self._resolve("first_fit" if algo is None else algo, data)
+        algorithm = resolve("first_fit" if algo is None else algo, data)
         with self._lock:
             self._algo, self._data = algorithm, data
             event = AlgorithmSet(self, next_seq(), algorithm.name) if self._observers else None
         if event is not None:
             self._deliver(event)
-
-    # -- observing ---------------------------------------------------------
-
-    def observe(self, observer: Observer | str) -> Observer:
-        """Attach ``observer`` (a callable taking an Event, or a registered name); return the callable.
-
-        See :mod:`genpool.events`.  With no observer attached the pool
-        builds no events.
-        """
-        if isinstance(observer, str):
-            registration = host.get_host().observer(observer)
-            slot = ObserverSlot(registration.obj, f"{observer!r} of plugin {registration.plugin!r}")
-        elif callable(observer):
-            slot = ObserverSlot(observer, repr(observer))
-        else:
-            raise InvalidArgument(f"an observer must be callable or a registered name, not {type(observer).__name__}")
-        with self._lock:
-            self._observers = (*self._observers, slot)
-        return slot.callback
-
-    def unobserve(self, observer: Observer) -> None:
-        """Detach ``observer``; InvalidArgument if it is not attached."""
-        with self._lock:
-            kept = tuple(slot for slot in self._observers if slot.callback != observer)
-            if len(kept) == len(self._observers):
-                raise InvalidArgument(f"{observer!r} is not observing {self._label()}")
-            self._observers = kept
-
-    @property
-    def observers(self) -> tuple[Observer, ...]:
-        """The attached observers."""
-        return tuple(slot.callback for slot in self._observers)
-
-    def _deliver(self, event: Event) -> None:
-        deliver(self._observers, event, self._detach)
-
-    def _detach(self, slot: ObserverSlot) -> None:
-        with self._lock:
-            self._observers = tuple(other for other in self._observers if other is not slot)
 
     def _bug(self, message: str, outstanding: tuple = ()) -> NoReturn:
         """Raise PoolBug; observers hear of it first (called with the lock held)."""
@@ -565,23 +514,7 @@ class Pool:
         if algo is None:
             self._algo.check_data(data)
             return self._algo, data
-        return self._resolve(algo, data), data
-
-    @staticmethod
-    def _resolve(algo: Any, data: object) -> Algorithm:
-        """Turn a name, Algorithm or search function into a checked Algorithm."""
-        if isinstance(algo, Algorithm):
-            algorithm = algo
-        elif isinstance(algo, str):
-            algorithm = host.get_host().algorithm(algo)
-        elif callable(algo):
-            algorithm = getattr(algo, "genpool_algorithm", None) or Algorithm(
-                getattr(algo, "__name__", repr(algo)), algo, ANY_DATA
-            )
-        else:
-            raise InvalidArgument(f"algorithm must be a name, an Algorithm or a function, not {type(algo).__name__}")
-        algorithm.check_data(data)
-        return algorithm
+        return resolve(algo, data), data
 
     # -- internals ---------------------------------------------------------
 
@@ -598,19 +531,3 @@ def _positive_size(size: object) -> int:
     if size == 0:
         raise InvalidArgument("cannot allocate 0 bytes")
     return size
-
-
-def _writable_view(memory: Any, size: int) -> memoryview:
-    """A flat, writable byte view of ``memory``, checked to hold ``size`` bytes."""
-    try:
-        view = memoryview(memory)
-    except TypeError:
-        raise InvalidArgument(f"memory must be a writable buffer, not {type(memory).__name__}") from None
-    if view.readonly:
-        raise InvalidArgument("memory must be writable")
-    if not view.contiguous:
-        raise InvalidArgument("memory must be contiguous")
-    view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
-    if view.nbytes < size:
-        raise InvalidArgument(f"memory holds {view.nbytes} bytes, the chunk needs {size}")
-    return view
