@@ -28,8 +28,6 @@ _CACHED = 4096
 _ZEROS = [bytes(n) for n in range(_CACHED)]
 _ONES = [b"\x01" * n for n in range(_CACHED)]
 _SET_THEN_CLEAR = b"\x01\x00"
-# Kernel-style steps tried before one long bytes.find (see _find_unaligned).
-_NEAR_STEPS = 2
 # Bitmaps this large keep a RunIndex; below it a plain scan is as fast.
 _INDEXED_BITS = 1 << 17
 
@@ -102,27 +100,13 @@ class Bitmap:
         if align_mask or nr <= 0 or start < 0 or not 0 <= size <= self._nbits:
             return self.find_next_zero_area_off(size, start, nr, align_mask, 0)
         pos = start if start > self._first_clear else self._first_clear
-        bits = self._bits
-        if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
-            return pos
         if self._index is not None:
             found = self._index.find(nr, pos, size)
         else:
-            # Unindexed: the answer is usually a few short runs away, where
-            # the kernel's own step (skip past the blocking bit, then to the
-            # next clear bit) costs two memchr calls; a long way off, one
-            # bytes.find for nr zero bytes skips short runs in C.
-            found = -1
-            for _ in range(_NEAR_STEPS):
-                pos = bits.find(0, pos, size)
-                if pos < 0 or pos + nr > size:
-                    break
-                busy = bits.find(1, pos, pos + nr)
-                if busy < 0:
-                    return pos
-                pos = busy + 1
-            else:
-                found = bits.find(_ZEROS[nr] if nr < _CACHED else bytes(nr), pos, size)
+            bits = self._bits
+            if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
+                return pos  # right at the lowest clear bit, as when filling
+            found = bits.find(_ZEROS[nr] if nr < _CACHED else bytes(nr), pos, size)
         if found >= 0:
             return found
         return self._first_fit_failure(size, start, nr)
