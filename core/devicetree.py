@@ -38,15 +38,23 @@ class DeviceNode:
             parent.children.append(self)
 
     def __repr__(self) -> str:
-        return f"<DeviceNode {self.full_name}>"
+        return f"<DeviceNode {self.path}>"
 
     @property
     def full_name(self) -> str:
-        """The node's path from the root, as ``of_node_full_name`` prints it."""
+        """``of_node_full_name``: the node's name with its unit address ("/" for the root).
+
+        Since Linux 4.14 this is the node's own name, not its path; SRAM
+        partitions without a ``label`` are named after it.
+        """
+        return self.name if self.parent is not None else "/"
+
+    @property
+    def path(self) -> str:
+        """The node's path from the root."""
         if self.parent is None:
             return "/"
-        parent = self.parent.full_name
-        return f"{parent.rstrip('/')}/{self.name}"
+        return f"{self.parent.path.rstrip('/')}/{self.name}"
 
     def parse_phandle(self, propname: str, index: int) -> DeviceNode | None:
         """``of_parse_phandle``: the ``index``-th node the property points to, or None."""

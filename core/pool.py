@@ -239,9 +239,13 @@ class Pool(Observable):
     def alloc_owner(
         self, size: int, *, algo: Any = None, data: object = None, owner: object = None
     ) -> tuple[int, object]:
-        """Like :meth:`alloc`, also returning the owner cookie of the chunk used."""
-        addr = self.alloc(size, algo=algo, data=data, owner=owner)
-        return addr, self.chunk_of(addr)._owner  # type: ignore[union-attr]
+        """Like :meth:`alloc`, also returning the owner cookie of the chunk allocated from."""
+        size = _positive_size(size)
+        algorithm, data = (self._algo, self._data) if algo is None and data is None else self._choose(algo, data)
+        chunk, addr = self._allocate(size, algorithm, data, owner)
+        if chunk is None:
+            self._no_space(size)
+        return addr, chunk._owner
 
     def dma_alloc(self, size: int, *, algo: Any = None, data: object = None, owner: object = None) -> tuple[int, int | None]:
         """Allocate for DMA: return ``(address, physical address or None)``."""
@@ -341,7 +345,9 @@ class Pool(Observable):
             if bitmap.set(start_bit, nbits):
                 return start_bit
 
-    def _no_space(self, size: int) -> None:
+    def _no_space(self, size: int) -> NoReturn:
+        if size >= ADDRESS_LIMIT:
+            raise InvalidArgument(f"size {size} is outside 0 .. 2**64-1")
         raise NoSpace(f"no room for {size} bytes in {self._label()} (avail {self.avail} of {self.size} bytes)")
 
     # -- freeing -----------------------------------------------------------

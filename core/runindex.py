@@ -208,10 +208,9 @@ class RunIndex:
             if stop < 0:
                 stop = min(self._nbits, end + _CAP)
             rest = stop - end
-            if end >> _SHIFT != first:
-                self._raise(end, rest)
-            elif longest[first] <= rest:
-                # The rest of the run is as long as the bound can say: still exact.
+            self._raise(end, rest)
+            if end >> _SHIFT == first and longest[first] == rest:
+                # The bound is the length of a run the block still starts: exact.
                 head = False
             run_length = stop - start
         else:

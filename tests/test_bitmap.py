@@ -10,15 +10,40 @@ internal run index to be used, and requests longer than 255 and than
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import genpool
+import genpool.bitmap
 from genpool import Bitmap, InvalidArgument
 
 MASK64 = (1 << 64) - 1
-INDEXED_BITS = 4096  # bitmaps this large keep a RunIndex (core/bitmap.py)
+# An expected failure need not be shrunk: it only costs time.
+
+
+def indexed_bits() -> int:
+    """How large a bitmap must be to keep a RunIndex (``core/bitmap.py``)."""
+    return genpool.bitmap._INDEXED_BITS
+
+
+@contextmanager
+def index_from(nbits: int) -> Iterator[None]:
+    """Make bitmaps created inside the block keep a RunIndex from ``nbits`` bits.
+
+    Lowering the threshold runs the index on small, fast bitmaps; raising it
+    past every size tests the plain scans alone.  Only construction reads
+    the threshold, so a bitmap keeps what it was built with.
+    """
+    old = genpool.bitmap._INDEXED_BITS
+    genpool.bitmap._INDEXED_BITS = nbits
+    try:
+        yield
+    finally:
+        genpool.bitmap._INDEXED_BITS = old
 
 
 # -- a literal transcription of lib/bitmap.c ------------------------------
@@ -205,18 +230,24 @@ def test_failure_values_on_a_full_and_an_empty_bitmap() -> None:
     assert empty.find_next_zero_area(10, 0, 11) == 11
 
 
-def test_failure_value_is_past_size_even_with_a_long_fragmented_bitmap() -> None:
-    # Every third bit set over 9000 bits (indexed): no run of 3 exists.
-    bitmap = Bitmap(9000)
+@pytest.mark.parametrize("indexed", [False, True], ids=["plain", "indexed"])
+def test_failure_value_of_a_long_fragmented_bitmap(indexed: bool) -> None:
+    # Every third bit set over 9000 bits: no run of 3 exists.
+    with index_from(1 if indexed else 1 << 62):
+        bitmap = Bitmap(9000)
+    assert (bitmap._index is not None) is indexed
     for i in range(2, 9000, 3):
         assert bitmap.set(i, 1)
     expected = kernel_find_next_zero_area_off(bitmap.to_bytes(), 9000, 0, 3, 0, 0)
-    # the last candidate that fits the size is 8997 (blocked at 8999); the next free
-    # run starts at 9000 == size, so the kernel returns 9000 + 3.
+    # the last candidate that fits the size is 8997 (blocked at 8999); the next
+    # free run would start at 9000 == size, so the kernel returns 9000 + 3.
     assert expected == 9003
     assert bitmap.find_next_zero_area(9000, 0, 3) == 9003
     assert bitmap.find_next_zero_area(9000, 0, 2) == 0
     assert bitmap.find_next_zero_area(9000, 1, 2) == 3
+    assert bitmap.find_next_zero_area(9000, 1, 3) == 9003
+    # size 8999: the run 8997-8998 ends at the size; 8997 + 3 > 8999
+    assert bitmap.find_next_zero_area(8999, 0, 3) == 9000
 
 
 def test_find_next_zero_area_is_the_off_variant_with_offset_zero() -> None:
@@ -266,7 +297,9 @@ def test_clear_is_all_or_nothing() -> None:
     assert bitmap.clear(1, 2) is True
     assert picture(bitmap) == "1001001000000000"
     assert bitmap.clear(6, 1) is True
-    assert bitmap.find_next_zero_area(16, 0, 12) == 1
+    assert picture(bitmap) == "1001000000000000"
+    assert bitmap.find_next_zero_area(16, 0, 12) == 4  # 1..3 blocked at 3, then 4..15
+    assert bitmap.find_next_zero_area(16, 0, 2) == 1
 
 
 def test_set_and_clear_keep_the_first_fit_right() -> None:
@@ -312,45 +345,50 @@ def test_counts() -> None:
 
 def test_runs_and_counts_agree_with_the_bits_of_a_large_bitmap() -> None:
     bitmap = Bitmap(10_000)
-    for start, nr in ((0, 5), (127, 2), (128, 300), (4096, 4000), (9999, 1)):
+    for start, nr in ((0, 5), (127, 1), (128, 300), (4096, 4000), (9999, 1)):
         assert bitmap.set(start, nr)
     runs = list(bitmap.runs())
     assert sum(length for _, length, _ in runs) == 10_000
     assert [r for r in runs if r[2]] == [(0, 5, True), (127, 301, True), (4096, 4000, True), (9999, 1, True)]
-    assert sum(bitmap.counts(128)) == bitmap.weight() == 5 + 2 + 300 + 4000 + 1
+    assert sum(bitmap.counts(128)) == bitmap.weight() == 5 + 1 + 300 + 4000 + 1
 
 
 # -- the run index never changes an answer -----------------------------------------
 
 
 def test_large_bitmap_uses_the_run_index() -> None:
-    # White-box guard: the property tests below are only meaningful if the
-    # large bitmaps really go through the index.
-    assert Bitmap(INDEXED_BITS)._index is not None
-    assert Bitmap(INDEXED_BITS - 1)._index is None
+    # White-box guard: the index tests below are only meaningful if the large
+    # bitmaps really go through the index, and index_from() really moves the line.
+    threshold = indexed_bits()
+    assert Bitmap(threshold)._index is not None
+    assert Bitmap(threshold - 1)._index is None
+    with index_from(100):
+        assert Bitmap(100)._index is not None
+        assert Bitmap(99)._index is None
+    assert indexed_bits() == threshold
 
 
-@pytest.mark.parametrize("nr", [255, 256, 65535, 65536, 70000])
-def test_index_finds_long_runs_past_the_cap(nr: int) -> None:
-    nbits = 300_000
+@pytest.mark.parametrize("nr", [255, 256, 4095, 4096, 4097, 65535, 65536, 70000])
+def test_index_finds_long_runs(nr: int) -> None:
+    nbits = max(300_000, indexed_bits())
     bitmap = Bitmap(nbits)
-    # Short holes everywhere, then one long hole of nr bits at 200_000.
+    assert bitmap._index is not None
+    # Set everything but one clear bit every 101, by first fits from the front,
+    # then clear one long hole of nr bits at 200_000.
     pos = 0
     while pos < nbits:
-        bitmap.set(pos, min(100, nbits - pos))
-        pos += 101  # leave one clear bit every 101
+        assert bitmap.set(pos, min(100, nbits - pos))
+        pos += 101
     hole = 200_000
     for first, length, is_set in list(bitmap.runs(hole, hole + nr)):
         if is_set:
             assert bitmap.clear(first, length)
     bits = bitmap.to_bytes()
-    expected = kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
-    assert expected == hole
+    assert kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0) == hole
     assert bitmap.find_next_zero_area(nbits, 0, nr) == hole
-    # one more bit than the hole holds: the next clear bit after it starts a
-    # run of one, so the answer moves on (or fails with the kernel's value)
+    # one bit more than the hole holds: the kernel's answer (here a failure)
     assert bitmap.find_next_zero_area(nbits, 0, nr + 1) == kernel_find_next_zero_area_off(bits, nbits, 0, nr + 1, 0, 0)
-    # take it, and the same request fails with the kernel's value
+    # take the hole: the same request fails with the kernel's value
     assert bitmap.set(hole, nr)
     bits = bitmap.to_bytes()
     assert bitmap.find_next_zero_area(nbits, 0, nr) == kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
@@ -359,12 +397,16 @@ def test_index_finds_long_runs_past_the_cap(nr: int) -> None:
     assert bitmap.find_next_zero_area(nbits, 0, nr) == hole
 
 
-def test_index_after_many_first_fit_allocations_and_frees() -> None:
-    nbits = 50_000
-    bitmap = Bitmap(nbits)
+@pytest.mark.parametrize("lowered", [False, True], ids=["real-threshold", "lowered-threshold"])
+def test_index_after_many_first_fit_allocations_and_frees(lowered: bool) -> None:
+    """First fits and whole frees, as a pool with first_fit does them."""
+    nbits = 50_000 if lowered else max(140_000, indexed_bits())
+    with index_from(1 if lowered else indexed_bits()):
+        bitmap = Bitmap(nbits)
+    assert bitmap._index is not None
     live = []
-    sizes = [1, 3, 128, 129, 255, 256, 1000, 5000]
-    for step in range(400):
+    sizes = [1, 3, 128, 129, 255, 256, 1000, 4095, 4096, 5000]
+    for step in range(300):
         nr = sizes[step % len(sizes)]
         bits = bitmap.to_bytes()
         expected = kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
@@ -377,48 +419,71 @@ def test_index_after_many_first_fit_allocations_and_frees() -> None:
             assert bitmap.clear(start, length)
 
 
-# -- the property test: the kernel's loop versus genpool's ------------------------
+# Minimal cases the property tests below found, worked through by hand.
 
-SPECIAL_NR = [0, 1, 2, 3, 127, 128, 129, 255, 256, 257, 4096, 65535, 65536, 65537, 70000, 150000]
+
+def test_index_sees_the_run_after_a_set_inside_a_longer_run() -> None:
+    nbits = indexed_bits()
+    bitmap = Bitmap(nbits)
+    assert bitmap._index is not None
+    # bit 210 set in an empty bitmap: runs 0..209 (210 bits) and 211..end.
+    assert bitmap.set(210, 1)
+    # kernel: index 0, end 300, blocked at 210 -> start 211 -> index 211 fits.
+    assert kernel_find_next_zero_area_off(bitmap.to_bytes(), nbits, 0, 300, 0, 0) == 211
+    assert bitmap.find_next_zero_area(nbits, 0, 300) == 211
+
+
+def test_index_sees_the_run_after_a_set_inside_a_longer_run_small() -> None:
+    with index_from(1):
+        bitmap = Bitmap(600)
+    assert bitmap.set(210, 1)
+    assert bitmap.find_next_zero_area(600, 0, 300) == 211
+
+
+# -- the property tests: the kernel's loop versus genpool's ------------------------
+
+SPECIAL_NR = [
+    0, 1, 2, 3, 127, 128, 129, 255, 256, 257, 4094, 4095, 4096, 4097, 8191, 65535, 65536, 65537, 70000,
+]  # fmt: skip
+SPECIAL_RUNS = [
+    127, 128, 129, 255, 256, 257, 4094, 4095, 4096, 4097, 32767, 32768, 65535, 65536, 70000, 150000,
+]  # fmt: skip
 
 
 @st.composite
-def bitmaps(draw: st.DrawFn) -> Bitmap:
-    """A bitmap, small or large (indexed), built the way a pool builds it.
+def bitmaps(draw: st.DrawFn, indexed: bool, loaded: bool | None = None) -> Bitmap:
+    """A bitmap built the way a pool builds it, with or without a RunIndex.
 
-    The picture is a sequence of clear and set runs whose lengths mix short
-    values with values past 255, 65535 and the index's block and group
-    sizes; it is applied with :meth:`Bitmap.set` (keeping the index in step
-    incrementally) or loaded at once, then changed further with set and
-    clear.
+    Indexed bitmaps are either really large (past the real threshold) or
+    small with the threshold lowered.  The picture is a sequence of clear
+    and set runs whose lengths mix short values with values past 255, the
+    index's cap and its block and group sizes; it is applied with
+    :meth:`Bitmap.set` (keeping an index in step as a pool would) or loaded
+    at once (``loaded``: True, False, or None for either).
     """
-    large = draw(st.booleans())
-    if large:
-        nbits = draw(st.one_of(st.integers(INDEXED_BITS, 20_000), st.sampled_from([32_768, 65_536, 70_000, 200_000])))
+    if indexed:
+        real = indexed_bits()
+        nbits = draw(st.one_of(st.integers(1, 20_000), st.integers(1, 600), st.integers(real, real + 80_000)))
+        threshold = 1 if nbits < real else real
     else:
-        nbits = draw(st.integers(0, 300))
-    run_length = st.one_of(
-        st.integers(1, 8),
-        st.integers(1, 300),
-        st.sampled_from([127, 128, 129, 255, 256, 257, 4095, 4096, 32767, 32768, 65535, 65536, 70000, 150000]),
-    )
-    pairs = draw(st.lists(st.tuples(run_length, run_length), max_size=40))
+        nbits = draw(st.one_of(st.integers(0, 300), st.integers(4000, 20_000), st.just(70_000)))
+        threshold = 1 << 62
+    run_length = st.one_of(st.integers(1, 8), st.integers(1, 300), st.sampled_from(SPECIAL_RUNS))
+    pairs = draw(st.lists(st.tuples(run_length, run_length), max_size=30))
     bits = bytearray()
     for clear, busy in pairs:
-        bits += bytes(clear)
-        bits += b"\x01" * busy
+        bits += bytes(clear) + b"\x01" * busy
         if len(bits) >= nbits:
             break
     bits = bytes(bits[:nbits]) + bytes(max(0, nbits - len(bits)))
-    bitmap = Bitmap(nbits)
-    if draw(st.booleans()):
+    with index_from(threshold):
+        bitmap = Bitmap(nbits)
+    assert (bitmap._index is not None) is (indexed and nbits > 0)
+    if loaded if loaded is not None else draw(st.booleans()):
         bitmap._load(bits)
     else:
         pos = 0
-        while pos < nbits:
-            one = bits.find(1, pos)
-            if one < 0:
-                break
+        while (one := bits.find(1, pos)) >= 0:
             zero = bits.find(0, one)
             end = nbits if zero < 0 else zero
             assert bitmap.set(one, end - one)
@@ -427,118 +492,114 @@ def bitmaps(draw: st.DrawFn) -> Bitmap:
     return bitmap
 
 
-def fraction_of(draw: st.DrawFn, n: int) -> int:
-    """An index in 0..n, drawn so that both ends and the middle are likely."""
-    if n <= 0:
-        return 0
-    return draw(st.one_of(st.integers(0, n), st.sampled_from([0, 1, n - 1, n])))
+def some_index(draw: st.DrawFn, n: int) -> int:
+    """An index in 0..n, with both ends likely."""
+    return draw(st.one_of(st.integers(0, max(n, 0)), st.sampled_from([0, max(n, 0)])))
 
 
 @st.composite
-def queries(draw: st.DrawFn, nbits: int) -> tuple[int, int, int, int, int]:
+def queries(draw: st.DrawFn, bitmap: Bitmap) -> tuple[int, int, int, int, int]:
+    """``(size, start, nr, align_mask, align_offset)`` for ``bitmap``.
+
+    ``nr`` is often the length of one of the bitmap's free runs (or one
+    more), so that long requests are found as well as refused.
+    """
+    nbits = bitmap.nbits
     size = draw(st.one_of(st.just(nbits), st.integers(0, nbits)))
     start = draw(st.one_of(st.just(0), st.integers(0, nbits + 8)))
-    nr = draw(st.one_of(st.sampled_from(SPECIAL_NR), st.integers(0, nbits + 2), st.integers(0, 64)))
+    free_runs = [length for _, length, is_set in bitmap.runs() if not is_set]
+    nr_choices = [st.sampled_from(SPECIAL_NR), st.integers(0, nbits + 2), st.integers(0, 64)]
+    if free_runs:
+        run = st.sampled_from(free_runs)
+        nr_choices += [run, run, st.builds(lambda n, d: max(0, n + d), run, st.integers(-2, 1))]
+    nr = draw(st.one_of(nr_choices))
     k = draw(st.one_of(st.integers(0, 6), st.integers(0, 16), st.sampled_from([32, 63])))
     mask = (1 << k) - 1
-    offset = draw(
-        st.one_of(
-            st.just(0),
-            st.integers(0, mask),
-            st.integers(0, 300),
-            st.integers(0, MASK64),
-        )
-    )
+    offset = draw(st.one_of(st.just(0), st.integers(0, mask), st.integers(0, 300), st.integers(0, MASK64)))
     return size, start, nr, mask, offset
 
 
-@settings(max_examples=120, deadline=None)
-@given(st.data())
-def test_find_next_zero_area_off_matches_the_kernel_loop(data: st.DataObject) -> None:
-    bitmap = data.draw(bitmaps())
+def note_outcome(bitmap: Bitmap, nr: int, expected: int, size: int) -> str:
+    """A label for hypothesis' statistics: which paths the examples reached."""
+    kind = "indexed" if bitmap._index is not None else "plain"
+    big = "real-size " if bitmap.nbits >= indexed_bits() else ""
+    length = "nr>65535" if nr > 65535 else "nr>4095" if nr > 4095 else "nr>255" if nr > 255 else "nr<=255"
+    return f"{big}{kind} {length} {'found' if expected < size else 'failed'}"
+
+
+def change_and_compare(data: st.DataObject, bitmap: Bitmap, steps: int) -> None:
+    """Interleave set/clear changes with searches, each checked against the kernel loop.
+
+    Changes go through set and clear, which keep an index in step; the
+    searches themselves may also update the index (they lower bounds found
+    too high), so the order matters.
+    """
     nbits = bitmap.nbits
-    for _ in range(data.draw(st.integers(1, 6))):
-        # change the bitmap a little between queries, through set and clear
+    for _ in range(steps):
         action = data.draw(st.sampled_from(["query", "query", "set", "clear"]))
         if action == "set" and nbits:
-            start = fraction_of(data.draw, nbits - 1)
-            nr = data.draw(st.one_of(st.integers(1, 300), st.sampled_from([1000, 65536, 70000])))
-            clear_from = bitmap.find_next_zero_area(nbits, start, 1)
-            if clear_from < nbits:
-                run_end = bitmap.find_next_bit(nbits, clear_from)
-                nr = min(nr, run_end - clear_from)
-                assert bitmap.set(clear_from, nr)
+            first_clear = bitmap.find_next_zero_bit(nbits, some_index(data.draw, nbits - 1))
+            if first_clear < nbits:
+                run_end = bitmap.find_next_bit(nbits, first_clear)
+                first = data.draw(st.integers(first_clear, run_end - 1))  # anywhere in the run
+                nr = data.draw(st.integers(1, run_end - first))
+                assert bitmap.set(first, nr)
         elif action == "clear" and nbits:
-            start = fraction_of(data.draw, nbits - 1)
-            busy = bitmap.find_next_bit(nbits, start)
+            busy = bitmap.find_next_bit(nbits, some_index(data.draw, nbits - 1))
             if busy < nbits:
                 run_end = bitmap.find_next_zero_bit(nbits, busy)
-                nr = data.draw(st.integers(1, run_end - busy))
-                first = data.draw(st.integers(busy, run_end - nr))
+                first = data.draw(st.integers(busy, run_end - 1))
+                nr = data.draw(st.integers(1, run_end - first))
                 assert bitmap.clear(first, nr)
-        size, start, nr, mask, offset = data.draw(queries(nbits))
+        size, start, nr, mask, offset = data.draw(queries(bitmap))
         bits = bitmap.to_bytes()
         expected = kernel_find_next_zero_area_off(bits, size, start, nr, mask, offset)
-        assert bitmap.find_next_zero_area_off(size, start, nr, mask, offset) == expected, (
-            size,
-            start,
-            nr,
-            mask,
-            offset,
-        )
+        got = bitmap.find_next_zero_area_off(size, start, nr, mask, offset)
+        assert got == expected, dict(size=size, start=start, nr=nr, mask=mask, offset=offset)
+        event(note_outcome(bitmap, nr, expected, size))
         if offset == 0:
             assert bitmap.find_next_zero_area(size, start, nr, mask) == expected
-        # the first-fit request a pool makes: from bit 0, whole bitmap
+        # the request a pool makes with first_fit: from bit 0 over the whole bitmap
         assert bitmap.find_next_zero_area(nbits, 0, nr) == kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
         assert bitmap.to_bytes() == bits  # searching never changes the bits
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["alloc", "alloc", "alloc_aligned", "free", "free_part"]),
-            st.sampled_from([1, 2, 3, 100, 127, 128, 129, 255, 256, 300, 1000, 4096, 65535, 65536, 70000]),
-            st.integers(0, 1 << 20),
-        ),
-        min_size=1,
-        max_size=60,
-    )
-)
-def test_allocation_pattern_on_an_indexed_bitmap_matches_the_kernel(ops: list) -> None:
-    """First-fit allocations and frees, as a pool does them, on a 150_000-bit bitmap.
+@settings(max_examples=250, deadline=None)
+@given(st.data())
+def test_plain_search_matches_the_kernel_loop(data: st.DataObject) -> None:
+    """Without a RunIndex: the scans and the failure-value shortcut."""
+    bitmap = data.draw(bitmaps(indexed=False))
+    change_and_compare(data, bitmap, data.draw(st.integers(1, 6)))
 
-    Every answer is compared with the kernel loop; the searches themselves
-    also update the index (they lower bounds they found too high), so
-    queries and changes are interleaved.
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_indexed_search_matches_the_kernel_loop(data: st.DataObject) -> None:
+    """With a RunIndex (really large bitmaps, or small ones with the threshold lowered).
+
+    The most important property of the bitmap: the index must never change
+    an answer, found or failed.
     """
-    nbits = 150_000
-    bitmap = Bitmap(nbits)
-    live: list[tuple[int, int]] = []
-    for action, nr, seed in ops:
-        bits = bitmap.to_bytes()
-        if action in ("alloc", "alloc_aligned"):
-            mask = 0 if action == "alloc" else (1 << (seed % 10)) - 1
-            offset = 0 if action == "alloc" else seed % (mask + 1)
-            expected = kernel_find_next_zero_area_off(bits, nbits, 0, nr, mask, offset)
-            got = bitmap.find_next_zero_area_off(nbits, 0, nr, mask, offset)
-            assert got == expected, (action, nr, mask, offset)
-            if got < nbits:
-                assert bitmap.set(got, nr)
-                live.append((got, nr))
-        elif live:
-            start, length = live.pop(seed % len(live))
-            if action == "free_part" and length > 2:
-                cut = 1 + seed % (length - 2)
-                assert bitmap.clear(start + cut, length - cut)
-                live.append((start, cut))
-            else:
-                assert bitmap.clear(start, length)
-        # a query from an arbitrary start, too
-        start = seed % (nbits + 1)
-        assert bitmap.find_next_zero_area(nbits, start, nr) == kernel_find_next_zero_area_off(
-            bitmap.to_bytes(), nbits, start, nr, 0, 0
-        )
+    bitmap = data.draw(bitmaps(indexed=True))
+    change_and_compare(data, bitmap, data.draw(st.integers(1, 6)))
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.data())
+def test_indexed_search_on_a_loaded_bitmap_matches_the_kernel_loop(data: st.DataObject) -> None:
+    """With a RunIndex built from a whole picture at once, searches only.
+
+    (Bitmaps built with set() belong to the test above.)
+    """
+    bitmap = data.draw(bitmaps(indexed=True, loaded=True))
+    nbits = bitmap.nbits
+    bits = bitmap.to_bytes()
+    for _ in range(data.draw(st.integers(1, 5))):
+        size, start, nr, mask, offset = data.draw(queries(bitmap))
+        expected = kernel_find_next_zero_area_off(bits, size, start, nr, mask, offset)
+        assert bitmap.find_next_zero_area_off(size, start, nr, mask, offset) == expected
+        event(note_outcome(bitmap, nr, expected, size))
+        assert bitmap.find_next_zero_area(nbits, 0, nr) == kernel_find_next_zero_area_off(bits, nbits, 0, nr, 0, 0)
 
 
 def test_kernel_reference_is_itself_the_kernel_loop() -> None:
@@ -549,11 +610,11 @@ def test_kernel_reference_is_itself_the_kernel_loop() -> None:
     # __ALIGN_MASK wraps in 64 bits: index 4 + offset 2**64-4 is 0 (mod 2**64),
     # aligned stays 0, minus the offset is 4 again.
     assert kernel_find_next_zero_area_off(bits, 16, 0, 2, 7, MASK64 - 3) == 4
+    assert bitmap_of(SAMPLE).find_next_zero_area_off(16, 0, 2, 7, MASK64 - 3) == 4
     # on an empty bitmap: 0 + 2**64-4 + 7 wraps to 3, aligns down to 0, and
     # 0 - (2**64-4) is 4 (mod 2**64): (4 + offset) & 7 == 0 indeed
     assert kernel_find_next_zero_area_off(bytes(16), 16, 0, 2, 7, MASK64 - 3) == 4
     assert Bitmap(16).find_next_zero_area_off(16, 0, 2, 7, MASK64 - 3) == 4
-    assert bitmap_of(SAMPLE).find_next_zero_area_off(16, 0, 2, 7, MASK64 - 3) == 4
 
 
 def test_bitmap_is_exported() -> None:
