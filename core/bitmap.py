@@ -256,6 +256,15 @@ class Bitmap:
         if self._index is not None:
             self._index = RunIndex(self._bits)
 
+    @property
+    def raw(self) -> bytearray:
+        """The live bits, one byte (0 or 1) each, without a copy.
+
+        For readers that need ``find`` and ``count`` over millions of bits
+        (the TUI draws from it); writing to it would corrupt the pool.
+        """
+        return self._bits
+
     def to_bytes(self) -> bytes:
         """A copy of the bits, one byte (0 or 1) per bit."""
         return bytes(self._bits)

@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``genpool``."""
     parser = argparse.ArgumentParser(
         prog="genpool",
-        description="The Linux kernel's gen_pool allocator: library, plugin host and visual debugger.",
+        description="The Linux kernel's gen_pool allocator: library, plugin host and visual debugger. "
+        "With no command, opens the visual debugger on a demo pool.",
     )
     parser.add_argument("--version", action="version", version=f"genpool {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plugins.add_argument("--json", action="store_true", help="print the list as JSON")
     plugins.set_defaults(run=_run_plugins)
+    from .tui.cli import add_commands  # imports no Textual until a TUI command runs
+
+    add_commands(commands)
     return parser
 
 
@@ -90,8 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        from .tui.cli import run_default
+
+        return run_default()
     try:
         return args.run(args)
     except BrokenPipeError:

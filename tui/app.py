@@ -1,0 +1,445 @@
+"""The genpool TUI: pools, their bitmaps, stats and events, and every action on them.
+
+The app never touches a pool from an observer.  Each pool it shows has a
+:class:`~genpool.tui.live.PoolFeed`, whose observer only queues events;
+a timer (:data:`FRAME_SECONDS`) drains the queues and redraws the rows
+that changed.  Actions run on the UI thread and report a refused one in
+place (a form) or as the BUG modal (a :class:`genpool.PoolBug`), so the
+pool is never changed by an action that fails.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.theme import Theme
+from textual.widgets import Footer, Header, OptionList
+
+import genpool
+
+from .add_chunk import AddChunkScreen
+from .allocate import AllocateScreen
+from .bitmap_view import BitmapView
+from .bug_screen import BugScreen
+from .commands import GenpoolCommands
+from .event_log import EventLog
+from .free_form import FreeScreen
+from .help_screen import HelpScreen
+from .inspector import Inspector
+from .live import PoolFeed
+from .new_pool import NewPoolScreen
+from .owners import OwnerColours
+from .pool_list import PoolList
+from .set_algorithm import SetAlgorithmScreen
+from .stats import StatsScanner, UsageHistory
+from .stats_panel import StatsPanel
+from .themes import BITMAP_VARIABLES, DEFAULT_THEME, load_setting, load_themes, save_setting
+
+__all__ = ["FRAME_SECONDS", "GenpoolApp", "PoolEntry"]
+
+#: How often queued events are drained and the picture brought up to date.  Textual's
+#: interval timer skips ticks that come late, so asking for 45 a second keeps at least
+#: 30 frames a second while another thread keeps the pool (and the GIL) busy.
+FRAME_SECONDS = 1 / 45
+#: Least time between two counts of a busy pool's statistics.
+STATS_SECONDS = 0.25
+#: Events logged per pool per frame; the rest are counted.
+LOG_PER_FRAME = 4
+
+
+class PoolEntry:
+    """A pool the app shows, with its feed, stats scanner and usage history."""
+
+    def __init__(self, pool: genpool.Pool, label: str, clock: Callable[[], float]) -> None:
+        self.pool = pool
+        self.label = label
+        self.feed = PoolFeed(pool)
+        self.scanner = StatsScanner(pool, interval=STATS_SECONDS, clock=clock)
+        self.history = UsageHistory(clock=clock)
+
+
+class GenpoolApp(App[None]):
+    """The visual debugger.  ``pools`` are shown from the start (the demo, usually)."""
+
+    CSS_PATH = "genpool.tcss"
+    TITLE = "genpool"
+    COMMANDS = App.COMMANDS | {GenpoolCommands}
+    BINDINGS = [
+        Binding("a", "allocate", "Alloc"),
+        Binding("f", "free_selected", "Free"),
+        Binding("F", "free_address", "Free addr"),
+        Binding("c", "add_chunk", "Chunk"),
+        Binding("n", "new_pool", "New pool"),
+        Binding("s", "set_algorithm", "Algo"),
+        Binding("D", "destroy_pool", "Destroy"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("plus", "zoom_in", "Zoom+", key_display="+"),
+        Binding("minus", "zoom_out", "Zoom-", key_display="-"),
+        Binding("equals_sign", "zoom_fit", "Fit", show=False),
+        Binding("right_square_bracket", "next_pool", "Next pool", key_display="]", show=False),
+        Binding("ctrl+s", "save_svg", "Screenshot", show=False),
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        pools: Iterable[genpool.Pool] = (),
+        *,
+        theme: str | None = None,
+        remember_theme: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        frame_seconds: float = FRAME_SECONDS,
+        screenshot_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        self.frame_seconds = frame_seconds
+        self.screenshot_dir = Path(screenshot_dir) if screenshot_dir is not None else Path.cwd()
+        self.owners = OwnerColours()
+        self.entries: list[PoolEntry] = []
+        self.current: PoolEntry | None = None
+        self.paused = False
+        self.remember_theme = remember_theme
+        self._requested_theme = theme
+        self._initial_pools = list(pools)
+        self._unnamed = 0
+        self.user_themes: set[str] = set()
+        self.theme_errors: list[str] = []
+
+    # -- building ----------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The bitmap's colours for a theme that does not set them."""
+        return dict(BITMAP_VARIABLES)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield PoolList(id="pools")
+                yield StatsPanel(id="stats")
+            with Vertical(id="main"):
+                yield BitmapView(self.owners, id="bitmap")
+                yield Inspector("", id="inspector", markup=False)
+                yield EventLog(id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Kept, not queried: while a modal screen is on top, queries look in the modal.
+        self.view = self.query_one("#bitmap", BitmapView)
+        self.event_log = self.query_one("#events", EventLog)
+        self.pool_list = self.query_one("#pools", PoolList)
+        self.stats_panel = self.query_one("#stats", StatsPanel)
+        self.inspector = self.query_one("#inspector", Inspector)
+        self._register_themes()
+        self.pool_list.border_title = "pools"
+        self.stats_panel.border_title = "stats"
+        self.event_log.border_title = "events"
+        self.inspector.border_title = "cursor"
+        for pool in self._initial_pools:
+            self.watch_pool(pool)
+        self._select(self.entries[0] if self.entries else None)
+        self.view.focus()
+        self.set_interval(self.frame_seconds, self.sync, name="genpool-frame")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """An 80-column terminal gets a slimmer sidebar and a shorter log."""
+        self.set_class(event.size.width < 100, "-narrow")
+
+    def _register_themes(self) -> None:
+        shipped, user, self.theme_errors = load_themes()
+        for theme in [*shipped, *user]:
+            self.register_theme(theme)
+        self.user_themes = {theme.name for theme in user}
+        wanted = self._requested_theme or load_setting("theme", DEFAULT_THEME) or DEFAULT_THEME
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for error in self.theme_errors:
+            self.event_log.note(f"theme not loaded: {error}")
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if self.remember_theme:
+            save_setting("theme", theme.name)
+
+    # -- pools -------------------------------------------------------------------
+
+    def watch_pool(self, pool: genpool.Pool, label: str | None = None) -> PoolEntry:
+        """Show ``pool`` from now on (it is observed until destroyed or the app ends)."""
+        if label is None:
+            if pool.name is not None:
+                label = pool.name
+            else:
+                self._unnamed += 1
+                label = f"pool{self._unnamed}"
+        entry = PoolEntry(pool, label, self.clock)
+        entry.feed.attach()
+        self.owners.seed(pool)
+        self.entries.append(entry)
+        self._refresh_scanner(entry)
+        self.event_log.note(
+            f"{label}: watching ({len(pool.chunks)} chunk(s), {2 ** pool.min_alloc_order}-byte granules)"
+        )
+        self._show_pool_list()
+        return entry
+
+    def _select(self, entry: PoolEntry | None) -> None:
+        self.current = entry
+        view = self.view
+        view.show_pool(entry.pool if entry is not None else None)
+        view.border_title = entry.label if entry is not None else "no pool — press n to create one"
+        self._show_pool_list()
+        self._show_stats()
+        self._show_inspector()
+        self._show_subtitle()
+
+    def _forget(self, entry: PoolEntry) -> None:
+        entry.feed.detach()
+        index = self.entries.index(entry)
+        self.entries.remove(entry)
+        if entry is self.current:
+            self._select(self.entries[min(index, len(self.entries) - 1)] if self.entries else None)
+        self._show_pool_list()
+
+    def on_unmount(self) -> None:
+        for entry in self.entries:
+            entry.feed.detach()
+
+    # -- keeping the picture live ------------------------------------------------
+
+    def sync(self) -> None:
+        """Drain every feed and redraw what changed (the frame timer calls this)."""
+        if self.paused:
+            self._show_subtitle()
+            return
+        with self.batch_update():
+            self._sync()
+
+    def _sync(self) -> None:
+        log = self.event_log
+        view = self.view
+        touched = False
+        for entry in list(self.entries):
+            changes = entry.feed.drain()
+            if not changes:
+                continue
+            entry.scanner.invalidate()
+            log.add(entry.label, changes.recent[-LOG_PER_FRAME:], changes.count)
+            if changes.destroyed or entry.pool.destroyed:
+                self._forget(entry)
+                continue
+            if entry is self.current:
+                touched = True
+                if changes.structure or view.grid.chunks != entry.pool.chunks:
+                    view.relayout()
+                    view.reload()
+                elif changes.everything:
+                    view.reload()
+                else:
+                    view.refresh_pages(changes.pages)
+        for entry in self.entries:
+            self._refresh_scanner(entry)
+        if touched:
+            self._show_inspector()
+            self._show_subtitle()
+
+    def _refresh_scanner(self, entry: PoolEntry) -> None:
+        if entry.scanner.busy and entry.scanner.step():
+            result = entry.scanner.result
+            assert result is not None
+            entry.history.record(result.used_fraction)
+            if entry is self.current:
+                self._show_stats()
+            self._show_pool_list()
+
+    def _show_pool_list(self) -> None:
+        rows = [
+            (entry.label, entry.scanner.result.used_fraction if entry.scanner.result else 0.0)
+            for entry in self.entries
+        ]
+        selected = self.entries.index(self.current) if self.current in self.entries else None
+        self.pool_list.show(rows, selected)
+
+    def _show_stats(self) -> None:
+        panel = self.stats_panel
+        if self.current is None:
+            panel.show(None, [], "no pool")
+            return
+        note = "paused" if self.paused else ""
+        panel.show(self.current.scanner.result, list(self.current.history.samples), note)
+
+    def _show_inspector(self) -> None:
+        if self.view.is_attached:
+            self.inspector.show(self.view.cell_info(), frozen=self.view.frozen)
+
+    def _show_subtitle(self) -> None:
+        if self.current is None:
+            self.sub_title = "no pool"
+            return
+        pool = self.current.pool
+        text = f"{self.current.label} · {pool.algorithm.name} · {pool.granule}-byte granules"
+        if self.paused:
+            waiting = sum(entry.feed.pending for entry in self.entries)
+            text += f" · PAUSED ({waiting:,} events waiting)"
+        if text != self.sub_title:
+            self.sub_title = text
+
+    def on_bitmap_view_cursor_moved(self, message: BitmapView.CursorMoved) -> None:
+        self._show_inspector()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id == "pools" and 0 <= event.option_index < len(self.entries):
+            entry = self.entries[event.option_index]
+            if entry is not self.current:
+                self._select(entry)
+
+    # -- actions -----------------------------------------------------------------
+
+    def _pool_or_say(self) -> genpool.Pool | None:
+        if self.current is None:
+            self.notify("No pool: press n to create one.", severity="warning")
+            return None
+        return self.current.pool
+
+    def _after(self, result: object) -> None:
+        """A screen's callback: bring the picture up to date at once, not at the next frame."""
+        self.sync()
+
+    def action_allocate(self) -> None:
+        """Open the allocate form."""
+        pool = self._pool_or_say()
+        if pool is not None:
+            self.push_screen(AllocateScreen(pool), self._allocated)
+
+    def _allocated(self, result: object) -> None:
+        self.sync()
+        if isinstance(result, int) and self.current is not None:
+            pool = self.current.pool
+            chunk = pool.chunk_of(result)
+            if chunk is not None:
+                bit = (result - chunk.start_addr) >> pool.min_alloc_order
+                self.view.move_cursor_to(chunk, bit)
+
+    def action_free_selected(self) -> None:
+        """Free the allocation under the cursor."""
+        pool = self._pool_or_say()
+        if pool is None:
+            return
+        record = self.view.selected_allocation()
+        if record is None:
+            self.notify("Nothing allocated under the cursor.", severity="warning")
+            return
+        try:
+            pool.free(record.addr, record.size)
+        except genpool.PoolBug as bug:
+            self.push_screen(BugScreen(bug, caller="genpool_tui_free_selected"), self._after)
+            return
+        self.sync()
+
+    def action_free_address(self) -> None:
+        """Open the free form, filled in from the cursor."""
+        pool = self._pool_or_say()
+        if pool is None:
+            return
+        view = self.view
+        record = view.selected_allocation()
+        info = view.cell_info()
+        addr = record.addr if record is not None else (info.address if info is not None else None)
+        self.push_screen(FreeScreen(pool, addr, record.size if record is not None else None), self._after)
+
+    def action_add_chunk(self) -> None:
+        """Open the add-chunk form."""
+        pool = self._pool_or_say()
+        if pool is not None:
+            self.push_screen(AddChunkScreen(pool), self._after)
+
+    def action_new_pool(self) -> None:
+        """Open the new-pool form; the new pool is selected."""
+        self.push_screen(NewPoolScreen(f"pool{self._unnamed + 1}"), self._created)
+
+    def _created(self, result: object) -> None:
+        if isinstance(result, genpool.Pool):
+            self._select(self.watch_pool(result))
+
+    def action_set_algorithm(self) -> None:
+        """Open the set-algorithm form."""
+        pool = self._pool_or_say()
+        if pool is not None:
+            self.push_screen(SetAlgorithmScreen(pool), self._after)
+
+    def action_destroy_pool(self) -> None:
+        """Destroy the pool; with allocations outstanding, the BUG modal decides."""
+        pool = self._pool_or_say()
+        if pool is not None:
+            self._destroy(pool)
+
+    def _destroy(self, pool: genpool.Pool) -> None:
+        try:
+            pool.destroy()
+        except genpool.PoolBug as bug:
+            self.push_screen(BugScreen(bug, caller="genpool_tui_destroy"), self._bug_decided(pool, bug))
+            return
+        self.sync()
+
+    def _bug_decided(self, pool: genpool.Pool, bug: genpool.PoolBug) -> Callable[[bool | None], None]:
+        """What the BUG modal's choice does: Cancel changes nothing; Free all frees, then destroys."""
+
+        def decided(free_all: bool | None) -> None:
+            if free_all:
+                for record in bug.outstanding:
+                    try:
+                        pool.free(record.addr, record.size)
+                    except genpool.PoolBug:
+                        pass  # freed meanwhile by whoever else drives the pool
+                self._destroy(pool)
+            else:
+                self.sync()
+
+        return decided
+
+    def action_toggle_pause(self) -> None:
+        """Pause (freeze the picture) or resume live updates."""
+        view = self.view
+        self.paused = not self.paused
+        if self.paused:
+            view.freeze()
+        else:
+            view.thaw()
+            self.sync()
+        self._show_subtitle()
+        self._show_stats()
+        self._show_inspector()
+
+    def action_zoom_in(self) -> None:
+        """Fewer granules per cell."""
+        self.view.zoom_in()
+
+    def action_zoom_out(self) -> None:
+        """More granules per cell."""
+        self.view.zoom_out()
+
+    def action_zoom_fit(self) -> None:
+        """The scale at which the pool fits."""
+        self.view.zoom_fit()
+
+    def action_next_pool(self) -> None:
+        """Show the next pool."""
+        if self.entries:
+            index = self.entries.index(self.current) + 1 if self.current in self.entries else 0
+            self._select(self.entries[index % len(self.entries)])
+
+    def action_save_svg(self) -> None:
+        """Save an SVG screenshot in the screenshot directory."""
+        path = self.save_screenshot(path=str(self.screenshot_dir))
+        self.event_log.note(f"screenshot saved: {path}")
+        self.notify(f"Screenshot saved to {path}")
+
+    def action_help(self) -> None:
+        """Show keys and legend."""
+        self.push_screen(HelpScreen())

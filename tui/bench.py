@@ -1,0 +1,247 @@
+"""Benchmarks of the TUI: drawing large pools, and staying live under a fast producer.
+
+Run ``python -m genpool.tui.bench`` (``--quick`` for a smaller run).  These
+are measurements, not tests: they print numbers and never fail.
+
+*Drawing*: a headless app at 200x50 shows a fragmented pool zoomed to
+fit; the bitmap's row cache is dropped and every visible row drawn
+again (``rows``), then the whole screen is composed as a terminal update
+(``frame``, Textual's compositor included).  Pools of 1 MiB and 256 MiB
+at order 3, and 4 GiB at order 6 (67 M granules, 64 MiB of bitmap).
+
+*Live*: a producer thread allocates and frees on a 1 MiB pool (sizes
+8..4096 bytes, kept 50-80 % full) while the app watches it, once as fast
+as it can and once paced at 100,000 operations a second.  Reported: the producer's rate alone, with only the TUI's
+observer attached, and with the app running; the app's frames per
+second (screen updates that reached the driver) and its answer time to
+key presses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+
+from textual import events
+
+import genpool
+
+from .app import GenpoolApp
+from .bitmap_view import BitmapView
+from .live import PoolFeed
+
+__all__ = ["fragmented_pool", "main"]
+
+
+def fragmented_pool(size: int, order: int, seed: int = 1, *, trackers: tuple[str, ...] = ()) -> genpool.Pool:
+    """A pool of one chunk, filled to about 60 % and then half freed at random."""
+    rng = random.Random(seed)
+    pool = genpool.Pool(order, name=f"bench-{size >> 20}MiB", trackers=trackers)
+    pool.add(0x1_0000_0000, size)
+    granule = 1 << order
+    live = []
+    target = size * 6 // 10
+    used = 0
+    while used < target:
+        nbytes = rng.randint(1, 64) * granule
+        try:
+            addr = pool.alloc(nbytes)
+        except genpool.NoSpace:
+            break
+        live.append((addr, nbytes))
+        used += nbytes
+    for addr, nbytes in live:
+        if rng.random() < 0.5:
+            pool.free(addr, nbytes)
+    return pool
+
+
+class _BenchApp(GenpoolApp):
+    """The app, counting frames that reach the driver and when zoom keys arrive."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.frames = 0
+        self.key_times: list[float] = []
+
+    def _display(self, screen: object, renderable: object) -> None:
+        if renderable is not None:
+            self.frames += 1
+        super()._display(screen, renderable)  # type: ignore[arg-type]
+
+    def action_zoom_in(self) -> None:
+        self.key_times.append(time.perf_counter())
+        super().action_zoom_in()
+
+    def action_zoom_out(self) -> None:
+        self.key_times.append(time.perf_counter())
+        super().action_zoom_out()
+
+
+def _timed(repeats: int, func: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+async def _draw(pool: genpool.Pool, repeats: int) -> dict[str, float]:
+    app = _BenchApp([pool], remember_theme=False, theme="genpool-dark")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        view = app.query_one(BitmapView)
+        height = view.scrollable_content_region.height
+
+        def rows() -> None:
+            view.reload()
+            for y in range(height):
+                view.render_line(y)
+
+        def frame() -> None:
+            view.reload()
+            app.screen._compositor.render_update(full=True).render_segments(app.console)  # type: ignore[union-attr]
+
+        result = {"scale": view.grid.scale, "rows": _timed(repeats, rows), "frame": _timed(repeats, frame)}
+    return result
+
+
+def _producer(
+    pool: genpool.Pool, stop: threading.Event, counter: list[int], seed: int, rate: float | None = None
+) -> None:
+    """Allocate and free until ``stop``; at most ``rate`` operations a second if given."""
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    live: list[tuple[int, int]] = []
+    low, high = pool.size // 2, pool.size * 8 // 10
+    used = pool.size - pool.avail
+    ops = 0
+    while not stop.is_set():
+        for _ in range(256):
+            if live and (used > high or (used > low and rng.random() < 0.5)):
+                addr, size = live.pop(rng.randrange(len(live)))
+                pool.free(addr, size)
+                used -= size
+            else:
+                size = rng.randint(1, 512) * 8
+                try:
+                    live.append((pool.alloc(size), size))
+                    used += size
+                except genpool.NoSpace:
+                    if live:
+                        addr, size = live.pop(0)
+                        pool.free(addr, size)
+                        used -= size
+            ops += 1
+        if rate is not None:
+            ahead = started + ops / rate - time.perf_counter()
+            if ahead > 0:
+                time.sleep(ahead)
+    counter[0] = ops
+
+
+def _run_producer(pool: genpool.Pool, seconds: float, rate: float | None = None) -> float:
+    stop, counter = threading.Event(), [0]
+    thread = threading.Thread(target=_producer, args=(pool, stop, counter, 7, rate))
+    start = time.perf_counter()
+    thread.start()
+    time.sleep(seconds)
+    stop.set()
+    thread.join()
+    return counter[0] / (time.perf_counter() - start)
+
+
+async def _live(seconds: float, rate: float | None = None) -> dict[str, float]:
+    pool = genpool.Pool(3, name="live", trackers=("tag",))
+    pool.add(0x1000_0000, 1 << 20)
+    alone = _run_producer(pool, seconds, rate)
+    feed = PoolFeed(pool)
+    feed.attach()
+    observed = _run_producer(pool, seconds, rate)
+    feed.detach()
+
+    app = _BenchApp([pool], remember_theme=False, theme="genpool-dark")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        stop, counter = threading.Event(), [0]
+        thread = threading.Thread(target=_producer, args=(pool, stop, counter, 7, rate))
+        frames_before = app.frames
+        latencies = []
+        start = time.perf_counter()
+        thread.start()
+        while time.perf_counter() - start < seconds:
+            await asyncio.sleep(0.2)
+            pressed = time.perf_counter()
+            seen = len(app.key_times)
+            key = "plus" if len(latencies) % 2 else "minus"
+            app.post_message(events.Key(key, "+" if key == "plus" else "-"))
+            while len(app.key_times) == seen and time.perf_counter() - pressed < 2:
+                await asyncio.sleep(0.001)
+            if len(app.key_times) > seen:
+                latencies.append(app.key_times[-1] - pressed)
+        stop.set()
+        thread.join()
+        elapsed = time.perf_counter() - start
+        with_app = counter[0] / elapsed
+        fps = (app.frames - frames_before) / elapsed
+    return {
+        "alone": alone,
+        "observed": observed,
+        "with_app": with_app,
+        "fps": fps,
+        "key_median_ms": statistics.median(latencies) * 1e3 if latencies else float("nan"),
+        "key_max_ms": max(latencies) * 1e3 if latencies else float("nan"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and print the results."""
+    parser = argparse.ArgumentParser(prog="python -m genpool.tui.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 4 GiB pool, shorter live run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each live measurement (default 5)")
+    parser.add_argument("--repeats", type=int, default=7, help="draws per pool, median taken (default 7)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("GENPOOL_CONFIG_DIR", tempfile.mkdtemp(prefix="genpool-bench-"))
+
+    cases = [(1 << 20, 3), (256 << 20, 3)] + ([] if args.quick else [(4 << 30, 6)])
+    print("drawing, 200x50 terminal, zoomed to fit (median of", args.repeats, "draws)")
+    for size, order in cases:
+        started = time.perf_counter()
+        pool = fragmented_pool(size, order)
+        setup = time.perf_counter() - started
+        result = asyncio.run(_draw(pool, args.repeats))
+        granules = size >> order
+        print(
+            f"  {size >> 20:>5} MiB order {order} ({granules:>11,} granules, {result['scale']:>6,}/cell): "
+            f"rows {result['rows'] * 1e3:6.2f} ms   frame {result['frame'] * 1e3:6.2f} ms   (setup {setup:.1f} s)"
+        )
+    seconds = 2.0 if args.quick else args.seconds
+    for rate in (None, 100_000.0):
+        live = asyncio.run(_live(seconds, rate))
+        pace = "as fast as it can" if rate is None else f"paced at {rate:,.0f} ops/s"
+        print(f"live, producer on a 1 MiB order-3 pool, {pace}, {seconds:g} s each")
+        print(f"  producer alone           {live['alone']:>10,.0f} ops/s")
+        print(
+            f"  with the TUI's observer  {live['observed']:>10,.0f} ops/s  "
+            f"({100 * (1 - live['observed'] / live['alone']):.0f}% slower: the pool's own event cost)"
+        )
+        print(
+            f"  with the app running     {live['with_app']:>10,.0f} ops/s  "
+            f"({100 * (1 - live['with_app'] / live['alone']):.0f}% slower than alone, "
+            f"{100 * (1 - live['with_app'] / live['observed']):.0f}% than observed)"
+        )
+        print(f"  app frames               {live['fps']:>10.1f} per second")
+        print(f"  key press answered in    {live['key_median_ms']:>10.1f} ms median, {live['key_max_ms']:.1f} ms max")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""What is under the bitmap cursor: granule, physical address, and the allocation there."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from .bitmap_view import CellInfo
+from .owners import callsite_text, owner_text
+from .values import human_size
+
+__all__ = ["Inspector", "describe_cell"]
+
+
+def describe_cell(info: CellInfo | None, *, frozen: bool = False) -> str:
+    """Two lines about a cell: where it is, and whose it is."""
+    if info is None:
+        return "no cell selected"
+    chunk = info.chunk
+    width = max(8, (chunk.end_addr.bit_length() + 3) // 4)
+    address = f"{info.address:#0{width + 2}x}"
+    phys = "no phys" if info.phys is None else f"phys {info.phys:#x}"
+    if info.granules == 1:
+        where = f"{address}  {phys}  granule {info.first_bit:,} of {chunk.nbits:,}"
+    else:
+        last = chunk.address_of(info.first_bit + info.granules) - 1
+        where = f"{address}-{last:#x}  {phys}  {info.used:,}/{info.granules:,} used"
+    record = info.allocation
+    if record is not None:
+        what = (
+            f"{owner_text(record.owner)}: {record.addr:#x} +{human_size(record.size)}  "
+            f"{callsite_text(record.info)}"
+        )
+    elif info.used:
+        what = "allocated (no tracker records the owner)"
+    else:
+        what = "free"
+    if frozen:
+        what = "[paused] " + what
+    return f"{where}\n{what}"
+
+
+class Inspector(Static):
+    """Shows :func:`describe_cell` of the cursor's cell."""
+
+    _shown: str | None = None
+
+    def show(self, info: CellInfo | None, *, frozen: bool = False) -> None:
+        """Describe ``info`` (nothing is redrawn if the text is the same)."""
+        text = describe_cell(info, frozen=frozen)
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)

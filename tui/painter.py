@@ -1,0 +1,122 @@
+"""What each cell of a bitmap row shows: a glyph and a Rich style.
+
+Kept apart from the widget so it can be read (and tested) on its own:
+the widget caches what :class:`RowPainter` returns and turns it into
+strips.  Styles come from a callable that maps a part name (``free``,
+``used``, ``boundary``, ``owner-3`` ...) to a Rich style, which the
+widget takes from its TCSS component classes and so from the theme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.style import Style
+
+import genpool
+
+from .owners import OwnerColours, owner_letter
+from .picture import DENSITY_GLYPHS, BitmapLayout, Row, block_counts, density_level
+from .values import format_address, human_size
+
+__all__ = ["Cell", "RowPainter"]
+
+Cell = tuple[str, Style]
+
+
+class RowPainter:
+    """Paints the rows of a :class:`BitmapLayout` of one pool."""
+
+    def __init__(
+        self,
+        pool: genpool.Pool,
+        layout: BitmapLayout,
+        bits_of: Callable[[genpool.Chunk], bytearray | bytes],
+        style: Callable[[str], Style],
+        owners: OwnerColours,
+    ) -> None:
+        self.pool = pool
+        self.layout = layout
+        self.bits_of = bits_of
+        self.style = style
+        self.owners = owners
+
+    def title(self, index: int) -> str:
+        """The title row of chunk ``index``: its extent, physical address and size."""
+        chunk = self.layout.chunks[index]
+        phys = "no phys" if chunk.phys_addr is None else f"phys {chunk.phys_addr:#x}"
+        digits = self.layout.digits
+        return (
+            f"{format_address(chunk.start_addr, digits)}-{format_address(chunk.end_addr, digits)}"
+            f" · {phys} · {human_size(chunk.size)} · {chunk.nbits:,} granules"
+        )
+
+    def label(self, row: Row) -> str:
+        """The address ruler of a cell row: the address of its first granule."""
+        chunk = self.layout.chunks[row.chunk]
+        return format_address(chunk.address_of(row.first_bit), self.layout.digits) + " │"
+
+    def cells(self, row: Row) -> list[Cell]:
+        """The cells of a cell row."""
+        chunk = self.layout.chunks[row.chunk]
+        bits = self.bits_of(chunk)
+        scale = self.layout.scale
+        counts = block_counts(bits, row.first_bit, row.cells, scale)
+        free = ("·", self.style("free"))
+        if scale == 1:
+            return self._granule_cells(chunk, row.first_bit, counts, free)
+        used = self.style("used")
+        # One lookup per cell: the cell for each possible count of a full block.
+        table = [free] + [(DENSITY_GLYPHS[density_level(n, scale)], used) for n in range(1, scale + 1)] if scale <= 4096 else None
+        if table is not None:
+            cells = [table[count] for count in counts]
+        else:
+            cells = [free if n == 0 else (DENSITY_GLYPHS[density_level(n, scale)], used) for n in counts]
+        # The chunk's last block may be short: judge it against its own size.
+        last_start = row.first_bit + (len(counts) - 1) * scale
+        tail = chunk.nbits - last_start
+        if counts and 0 < tail < scale and counts[-1]:
+            cells[-1] = (DENSITY_GLYPHS[density_level(counts[-1], tail)], used)
+        return cells
+
+    def _granule_cells(self, chunk: genpool.Chunk, first: int, values: list[int], free: Cell) -> list[Cell]:
+        """One cell per granule: the owner's colour, brackets at each allocation's ends."""
+        pool = self.pool
+        order = pool.min_alloc_order
+        tracked = bool(pool.trackers)
+        boundary = self.style("boundary")
+        cells: list[Cell] = []
+        count = len(values)
+        i = 0
+        while i < count:
+            if not values[i]:
+                cells.append(free)
+                i += 1
+                continue
+            bit = first + i
+            record = pool.allocation_at(chunk.address_of(bit)) if tracked else None
+            if record is None:
+                cells.append(("█", self.style("used")))
+                i += 1
+                continue
+            head = (record.addr - chunk.start_addr) >> order
+            length = record.size >> order
+            slot = self.owners.slot(record.owner)
+            style = self.style("used") if slot is None else self.style(f"owner-{slot}")
+            edge = style + Style(color=boundary.color, bold=True)
+            letter = owner_letter(record.owner)
+            stop = min(head + length, first + count)
+            while bit < stop:
+                if not values[bit - first]:
+                    cells.append(free)
+                elif length == 1:
+                    cells.append(("■", edge))
+                elif bit == head:
+                    cells.append(("[", edge))
+                elif bit == head + length - 1:
+                    cells.append(("]", edge))
+                else:
+                    cells.append((letter, style))
+                bit += 1
+            i = stop - first
+        return cells
