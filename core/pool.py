@@ -18,7 +18,17 @@ from .algorithm import AlignData, Algorithm, resolve
 from .args import ADDRESS_LIMIT, check_address, check_nid, check_order, check_size
 from .chunk import Chunk, writable_view
 from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
-from .events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Freed, Observable, ObserverSlot, next_seq
+from .events import (
+    AlgorithmSet,
+    BugRaised,
+    ChunkAdded,
+    Destroyed,
+    Observable,
+    ObserverSlot,
+    new_allocated,
+    new_freed,
+    next_seq,
+)
 from .tracking import AllocRequest, Tracking, runs_as_allocations
 
 if TYPE_CHECKING:
@@ -308,7 +318,7 @@ class Pool(Observable):
                 chunk._avail -= nbits << order
                 if not self._observers:
                     return chunk, addr
-                event = Allocated(self, next_seq(), chunk, addr, size, nbits << order, algorithm.name, owner)
+                event = new_allocated(self, next_seq(), chunk, addr, size, nbits << order, algorithm.name, owner)
                 break
             else:
                 if self._destroyed:
@@ -390,7 +400,7 @@ class Pool(Observable):
                             self._tracking.note_free(chunk, start_bit, nbits)
                     if not self._observers:
                         return chunk
-                    event = Freed(self, next_seq(), chunk, addr, size, chunk.address_of(start_bit), nbits << order)
+                    event = new_freed(self, next_seq(), chunk, addr, size, chunk._start + (start_bit << order), nbits << order)
                     break
             else:
                 self._check_alive()
