@@ -98,7 +98,8 @@ def resolve(algo: Any, data: object) -> Algorithm:
     """Turn a registered name, an Algorithm or a search function into an Algorithm checked against ``data``.
 
     A bare function takes any data, as a kernel ``genpool_algo_t`` does;
-    the kernel API's algorithm functions carry their registered Algorithm.
+    the kernel API's algorithm functions stand for the registered
+    algorithm they name.
     """
     if isinstance(algo, Algorithm):
         algorithm = algo
@@ -106,10 +107,12 @@ def resolve(algo: Any, data: object) -> Algorithm:
         from .host import get_host
 
         algorithm = get_host().algorithm(algo)
+    elif isinstance(getattr(algo, "genpool_algorithm_name", None), str):
+        from .host import get_host
+
+        algorithm = get_host().algorithm(algo.genpool_algorithm_name)
     elif callable(algo):
-        algorithm = getattr(algo, "genpool_algorithm", None) or Algorithm(
-            getattr(algo, "__name__", repr(algo)), algo, ANY_DATA
-        )
+        algorithm = Algorithm(getattr(algo, "__name__", repr(algo)), algo, ANY_DATA)
     else:
         raise InvalidArgument(f"algorithm must be a name, an Algorithm or a function, not {type(algo).__name__}")
     algorithm.check_data(data)

@@ -312,9 +312,12 @@ def gen_pool_set_algo(pool: Pool, algo: Callable[..., int] | None, data: object)
 # -- the algorithms ----------------------------------------------------------
 
 
-def _kernel_algorithm(name: str) -> Callable[..., int]:
-    """The registered algorithm ``name`` as a checked kernel function."""
-    algorithm = get_host().algorithm(name)
+def _kernel_algorithm(name: str, summary: str) -> Callable[..., int]:
+    """The registered algorithm ``name`` as a checked kernel function.
+
+    The function looks the algorithm up when called, so importing this
+    module loads no plugin.
+    """
 
     def search(map: Bitmap, size: int, start: int, nr: int, data: Any, pool: Pool, start_addr: int) -> int:
         if not isinstance(map, Bitmap):
@@ -323,17 +326,24 @@ def _kernel_algorithm(name: str) -> Callable[..., int]:
         check_address(start_addr, "start_addr")
         if size > map.nbits:
             raise InvalidArgument(f"size {size} exceeds the bitmap's {map.nbits} bits")
+        algorithm = get_host().algorithm(name)
         algorithm.check_data(data)
         return algorithm.search(map, size, start, nr, data, _pool(pool), start_addr)
 
     search.__name__ = search.__qualname__ = f"gen_pool_{name}"
-    search.__doc__ = f"``gen_pool_{name}``: {algorithm.search.__doc__}"
-    search.genpool_algorithm = algorithm  # type: ignore[attr-defined]
+    search.__doc__ = f"``gen_pool_{name}``: {summary}"
+    search.genpool_algorithm_name = name  # type: ignore[attr-defined]
     return search
 
 
-gen_pool_first_fit = _kernel_algorithm("first_fit")
-gen_pool_first_fit_align = _kernel_algorithm("first_fit_align")
-gen_pool_first_fit_order_align = _kernel_algorithm("first_fit_order_align")
-gen_pool_best_fit = _kernel_algorithm("best_fit")
-gen_pool_fixed_alloc = _kernel_algorithm("fixed_alloc")
+gen_pool_first_fit = _kernel_algorithm("first_fit", "the first free area that fits.")
+gen_pool_first_fit_align = _kernel_algorithm(
+    "first_fit_align", "the first free area at an address aligned to ``data.align`` (a genpool_data_align)."
+)
+gen_pool_first_fit_order_align = _kernel_algorithm(
+    "first_fit_order_align", "the first free area aligned to its size rounded up to a power of two."
+)
+gen_pool_best_fit = _kernel_algorithm("best_fit", "the smallest free area that fits, lowest on ties.")
+gen_pool_fixed_alloc = _kernel_algorithm(
+    "fixed_alloc", "the area ``data.offset`` bytes into the chunk (a genpool_data_fixed), if free."
+)
