@@ -24,6 +24,7 @@ class AddChunkScreen(FormScreen):
         self.pool = pool
 
     def fields(self) -> ComposeResult:
+        """Address, size and optional physical address, suggested past the last chunk."""
         top = max((chunk.end_addr + 1 for chunk in self.pool.chunks), default=0x1000_0000)
         suggestion = (top + 0xFFFF) & ~0xFFFF
         yield field("address", Input(f"{suggestion:#x}", id="f-addr"))
@@ -31,6 +32,7 @@ class AddChunkScreen(FormScreen):
         yield field("phys", Input("", id="f-phys", placeholder="optional physical address"))
 
     def apply(self) -> object:
+        """Add the chunk; a bad value or an overlap raises and the form says why."""
         addr = parse_number(self.value("#f-addr"), "address", units=False)
         size = parse_number(self.value("#f-size"), "size", minimum=1)
         phys_text = self.value("#f-phys").strip()

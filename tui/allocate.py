@@ -20,9 +20,11 @@ class DataFieldMixin:
     """A data row shown only while the chosen algorithm takes align or offset data."""
 
     def data_field(self) -> object:
+        """The align or offset input."""
         return field("data", Input("", id="f-data"), row_id="f-data-row")
 
     def sync_data_field(self, name: str) -> None:
+        """Show the data field only for an algorithm that takes data, labelled for it."""
         kind = data_kind(name)
         row = self.query_one("#f-data-row")  # type: ignore[attr-defined]
         row.display = kind is not None
@@ -31,10 +33,12 @@ class DataFieldMixin:
             row.query_one(Input).placeholder = _DATA_HINTS[kind]
 
     def read_data(self, name: str) -> object:
+        """The algorithm's data from the form, or None."""
         kind = data_kind(name)
         return make_data(kind, self.query_one("#f-data", Input).value) if kind else None  # type: ignore[attr-defined]
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        """Another algorithm was chosen: update the data field."""
         event.stop()
         self.sync_data_field("" if event.value is Select.BLANK else str(event.value))
 
@@ -50,6 +54,7 @@ class AllocateScreen(DataFieldMixin, FormScreen):
         self.pool = pool
 
     def fields(self) -> ComposeResult:
+        """Size, algorithm, align or offset, owner tag."""
         default = self.pool.algorithm.name
         yield field("size", Input("64", id="f-size", placeholder="bytes: 64, 0x100, 4K"))
         yield field("algorithm", Select(algorithm_options(default), value="", allow_blank=False, id="f-algorithm"))
@@ -57,10 +62,12 @@ class AllocateScreen(DataFieldMixin, FormScreen):
         yield field("owner", Input("", id="f-owner", placeholder="owner tag, e.g. rx-ring"))
 
     def on_mount(self) -> None:
+        """Start on the pool's default algorithm, with the data field hidden."""
         super().on_mount()
         self.sync_data_field("")
 
     def apply(self) -> object:
+        """Allocate; a bad value or no room raises and the form says why."""
         size = parse_number(self.value("#f-size"), "size", minimum=1)
         name = str(self.query_one("#f-algorithm", Select).value)
         owner = self.value("#f-owner").strip() or None

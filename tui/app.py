@@ -120,6 +120,7 @@ class GenpoolApp(App[None]):
         return dict(BITMAP_VARIABLES)
 
     def compose(self) -> ComposeResult:
+        """Header, pool list and stats, the bitmap, cursor details, event log, footer."""
         yield Header()
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
@@ -132,6 +133,7 @@ class GenpoolApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        """Register the themes, start watching the pools and the frame timer."""
         # Kept, not queried: while a modal screen is on top, queries look in the modal.
         self.view = self.query_one("#bitmap", BitmapView)
         self.event_log = self.query_one("#events", EventLog)
@@ -208,6 +210,7 @@ class GenpoolApp(App[None]):
         self._show_pool_list()
 
     def on_unmount(self) -> None:
+        """Stop watching the pools."""
         for entry in self.entries:
             entry.feed.detach()
 
@@ -291,9 +294,11 @@ class GenpoolApp(App[None]):
             self.sub_title = text
 
     def on_bitmap_view_cursor_moved(self, message: BitmapView.CursorMoved) -> None:
+        """Show what is under the cursor."""
         self._show_inspector()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Show the pool picked in the list."""
         if event.option_list.id == "pools" and 0 <= event.option_index < len(self.entries):
             entry = self.entries[event.option_index]
             if entry is not self.current:

@@ -34,6 +34,7 @@ class BugScreen(ModalScreen[bool]):
         self.caller = caller
 
     def compose(self) -> ComposeResult:
+        """The kernel-style report, the outstanding allocations and the two choices."""
         outstanding = self.bug.outstanding
         with Vertical(id="bug-dialog", classes="dialog"):
             yield Label("kernel BUG", id="bug-title", classes="dialog-title")
@@ -61,6 +62,7 @@ class BugScreen(ModalScreen[bool]):
                     yield Button("Close", id="bug-cancel", variant="primary")
 
     def on_mount(self) -> None:
+        """Focus Cancel, so a stray Enter changes nothing."""
         self.query_one("#bug-cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -62,9 +62,11 @@ class EventLog(ScrollView, can_focus=True):
         self.virtual_size = Size(0, self.CAPACITY)
 
     def on_mount(self) -> None:
+        """Start scrolled to the newest line."""
         self.scroll_end(animate=False, immediate=True)
 
     def on_resize(self, event: events.Resize) -> None:
+        """Keep the newest line in view."""
         self.virtual_size = Size(self.scrollable_content_region.width, self.CAPACITY)
         self.scroll_end(animate=False, immediate=True)
 

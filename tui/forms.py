@@ -82,6 +82,7 @@ class FormScreen(ModalScreen[object]):
     submit_label = "OK"
 
     def compose(self) -> ComposeResult:
+        """The heading, the fields, the error line and the buttons."""
         with Vertical(classes="dialog form"):
             yield Label(self.heading, classes="dialog-title")
             yield from self.fields()
@@ -99,6 +100,7 @@ class FormScreen(ModalScreen[object]):
         raise NotImplementedError
 
     def on_mount(self) -> None:
+        """Focus the first field."""
         inputs = self.query(Input)
         if self.app.is_headless:
             # A blinking cursor would make screenshots of a form depend on timing.
@@ -141,10 +143,12 @@ class FormScreen(ModalScreen[object]):
         return "genpool_tui_" + type(self).__name__.removesuffix("Screen").lower()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field submits the form."""
         event.stop()
         self.submit()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Submit or cancel."""
         event.stop()
         if event.button.id == "form-ok":
             self.submit()

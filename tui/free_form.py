@@ -30,12 +30,14 @@ class FreeScreen(FormScreen):
         self.initial_size = size
 
     def fields(self) -> ComposeResult:
+        """The address and size to free."""
         addr = "" if self.initial_addr is None else f"{self.initial_addr:#x}"
         size = "" if self.initial_size is None else str(self.initial_size)
         yield field("address", Input(addr, id="f-addr"))
         yield field("size", Input(size, id="f-size", placeholder="bytes"))
 
     def apply(self) -> object:
+        """Free them; a PoolBug goes to the BUG modal."""
         addr = parse_number(self.value("#f-addr"), "address", units=False)
         size = parse_number(self.value("#f-size"), "size")
         self.pool.free(addr, size)

@@ -51,15 +51,18 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
 
     def compose(self) -> ComposeResult:
+        """The help text and a Close button."""
         with Vertical(id="help-dialog", classes="dialog"):
             yield Label("genpool — help", classes="dialog-title")
             yield Markdown(HELP_TEXT, id="help-text")
             yield Button("Close", id="help-close", variant="primary")
 
     def on_mount(self) -> None:
+        """Focus the Close button."""
         self.query_one("#help-close", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Close the help."""
         event.stop()
         self.dismiss(None)
 

@@ -23,6 +23,7 @@ class NewPoolScreen(FormScreen):
         self.suggested_name = suggested_name
 
     def fields(self) -> ComposeResult:
+        """The new pool's order, name, algorithm and trackers."""
         yield field("name", Input(self.suggested_name, id="f-name"))
         yield field("min_alloc_order", Input("5", id="f-order", placeholder="0..63"))
         yield field("algorithm", Select(algorithm_options(), value="first_fit", allow_blank=False, id="f-algorithm"))
@@ -30,6 +31,7 @@ class NewPoolScreen(FormScreen):
         yield field("first chunk", Input("", id="f-chunk", placeholder="ADDR:SIZE[:PHYS], e.g. 0x1000:4K"))
 
     def apply(self) -> object:
+        """Create the pool; a bad value raises and the form says why."""
         order = parse_number(self.value("#f-order"), "min_alloc_order", units=False)
         if order > 63:
             raise ValueError("min_alloc_order must be in 0..63")

@@ -24,6 +24,7 @@ class SetAlgorithmScreen(DataFieldMixin, FormScreen):
         self.pool = pool
 
     def fields(self) -> ComposeResult:
+        """The algorithm, and its data when it takes some."""
         current = self.pool.algorithm.name
         names = [name for _, name in algorithm_options()]
         value = current if current in names else names[0]
@@ -31,11 +32,13 @@ class SetAlgorithmScreen(DataFieldMixin, FormScreen):
         yield self.data_field()  # type: ignore[misc]
 
     def on_mount(self) -> None:
+        """Start with the data field matching the pool's algorithm."""
         super().on_mount()
         self.sync_data_field(str(self.query_one("#f-algorithm", Select).value))
         self.query_one("#f-algorithm", Select).focus()
 
     def apply(self) -> object:
+        """Set the algorithm; bad data raises and the form says why."""
         name = str(self.query_one("#f-algorithm", Select).value)
         self.pool.set_algo(name, self.read_data(name))
         return name

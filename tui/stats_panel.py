@@ -18,6 +18,7 @@ class StatsPanel(Vertical):
     _shown: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
+        """The figures and the usage sparkline."""
         yield Static("", id="stats-figures", markup=False)
         yield Static("", id="stats-usage", markup=False)
 
