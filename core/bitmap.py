@@ -133,7 +133,7 @@ class Bitmap:
         found = self._find_aligned(size, begin, nr, align_mask, align_offset)
         if found >= 0:
             return found
-        return self._kernel_loop(size, start, nr, align_mask, align_offset)
+        return self._kernel_loop(size, self._last_merge(size, start, nr, align_mask, align_offset), nr, align_mask, align_offset)
 
     def _find_aligned(self, size: int, pos: int, nr: int, mask: int, offset: int) -> int:
         """Lowest aligned free area at or after ``pos``, or -1.
@@ -168,6 +168,24 @@ class Bitmap:
             return first_clear + nr
         edge = self._bits.find(_SET_THEN_CLEAR, last_fit - 1, size)
         return (edge + 1 if edge >= 0 else size) + nr
+
+    def _last_merge(self, size: int, start: int, nr: int, mask: int, offset: int) -> int:
+        """Where the kernel's loop can resume with the same result, when nothing fits.
+
+        Every candidate of the loop is an aligned index, and the loop stops
+        at the first past ``size - nr``.  Whenever it meets a set bit at an
+        aligned index ``q <= size - nr`` -- as a candidate, as the first
+        set bit of a window, or by jumping past it -- it goes on as if
+        restarted at ``q + 1``.  So only the last such bit matters, and
+        the loop need not walk a large fragmented bitmap from ``start``.
+        """
+        stride = mask + 1
+        first = ((start + offset + mask) & ~mask) - offset
+        last = size - nr
+        if first > last:
+            return start
+        hit = self._bits[first : last + 1 : stride].rfind(1)
+        return start if hit < 0 else first + hit * stride + 1
 
     def _kernel_loop(self, size: int, start: int, nr: int, mask: int, offset: int) -> int:
         """``bitmap_find_next_zero_area_off`` step by step, in 64-bit arithmetic."""
