@@ -22,7 +22,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -30,6 +30,9 @@ from . import __version__, hookspecs
 from .algorithm import Algorithm
 from .errors import InvalidArgument, PluginError
 from .tracking import TRACKER_METHODS
+
+if TYPE_CHECKING:
+    from .pool import Pool
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginHost", "PluginInfo", "PluginWarning", "Registration", "get_host"]
 
@@ -126,13 +129,13 @@ class PluginHost:
         """Every plugin, loaded or failed."""
         return list(self._plugins.values())
 
-    # -- lifecycle -----------------------------------------------------------
+    # -- lifecycle: the typed facade over ``manager.hook`` ---------------------
 
-    def pool_created(self, pool: Any) -> None:
+    def pool_created(self, pool: Pool) -> None:
         """Call ``genpool_pool_created`` on every plugin."""
         self.manager.hook.genpool_pool_created(pool=pool)
 
-    def pool_destroyed(self, pool: Any) -> None:
+    def pool_destroyed(self, pool: Pool) -> None:
         """Call ``genpool_pool_destroyed`` on every plugin."""
         self.manager.hook.genpool_pool_destroyed(pool=pool)
 
