@@ -42,6 +42,8 @@ _CAP = 4095
 _GROUP_SHIFT = 8
 _GROUP = 1 << _GROUP_SHIFT
 _CACHED = 4096
+# Runs _rescan measures one by one before it searches instead.
+_RUNS_MEASURED = 4
 _ZEROS = [bytes(n) for n in range(_CACHED)]
 
 
@@ -148,7 +150,12 @@ class RunIndex:
     # -- keeping in step -------------------------------------------------
 
     def _rescan(self, block: int) -> None:
-        """Set the bound of ``block`` to the true length of its longest run."""
+        """Set the bound of ``block`` to the true length of its longest run.
+
+        A few runs are measured one by one; a block of many short runs is
+        searched instead for ever longer stretches of clear bits, which
+        costs a handful of ``bytes.find`` calls however many runs it has.
+        """
         bits = self._bits
         nbits = self._nbits
         lo = block << _SHIFT
@@ -160,7 +167,9 @@ class RunIndex:
             # The run under way at the block's start began in an earlier block.
             pos = bits.find(1, pos, hi)
         longest = 0
-        while pos >= 0:
+        for _ in range(_RUNS_MEASURED):
+            if pos < 0:
+                break
             pos = bits.find(0, pos, hi)
             if pos < 0:
                 break
@@ -170,6 +179,20 @@ class RunIndex:
             if stop - pos > longest:
                 longest = stop - pos
             pos = stop if stop < hi else -1
+        else:
+            if pos >= 0:
+                # Runs starting in [pos, hi) are not measured yet; a longer
+                # stretch of clear bits starting there can only be one of them.
+                step = 1
+                while longest < _CAP:
+                    length = min(_CAP, longest + step)
+                    if bits.find(_ZEROS[length], pos, hi + length - 1) < 0:
+                        if step == 1:
+                            break
+                        step = 1
+                        continue
+                    longest = length
+                    step *= 2
         self._longest[block] = longest
         self._levels[block] = _LEVEL[longest]
 
