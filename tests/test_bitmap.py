@@ -651,3 +651,44 @@ def test_aligned_failure_values_match_the_kernel_loop(bits: bytes, data: st.Data
     bitmap._load(bits)
     expected = kernel_find_next_zero_area_off(bits, size, start, nr, mask, offset)
     assert bitmap.find_next_zero_area_off(size, start, nr, mask, offset) == expected
+
+
+def true_longest_runs(bits: bytes, block: int, cap: int) -> list[int]:
+    """For each block of ``block`` bits, the longest run of clear bits starting in it (capped)."""
+    longest = [0] * -(-len(bits) // block)
+    pos = bits.find(0)
+    while pos >= 0:
+        end = bits.find(1, pos)
+        end = len(bits) if end < 0 else end
+        longest[pos // block] = max(longest[pos // block], min(cap, end - pos))
+        pos = bits.find(0, end)
+    return longest
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_index_bounds_never_understate_a_run(data: st.DataObject) -> None:
+    """The invariant every indexed search relies on, after every kind of change.
+
+    Includes blocks of many short runs, whose bound is recomputed by
+    searching for longer stretches rather than run by run.
+    """
+    from genpool import runindex
+
+    with index_from(64):
+        bitmap = Bitmap(data.draw(st.integers(64, 1500)))
+    nbits = bitmap.nbits
+    for _ in range(data.draw(st.integers(1, 40))):
+        start = data.draw(st.integers(0, nbits - 1))
+        nr = data.draw(st.integers(1, min(300, nbits - start)))
+        if data.draw(st.booleans()):
+            bitmap.set(start, nr)
+        else:
+            bitmap.clear(start, nr)
+        if data.draw(st.booleans()):  # a hole every other bit, then a search that rescans
+            for bit in range(start, min(nbits, start + nr), 2):
+                bitmap.set(bit, 1)
+            bitmap.find_next_zero_area(nbits, 0, data.draw(st.integers(1, 300)))
+        truth = true_longest_runs(bitmap.to_bytes(), 1 << runindex._SHIFT, runindex._CAP)
+        bounds = list(bitmap._index._longest)
+        assert all(bound >= real for bound, real in zip(bounds, truth, strict=True)), (bounds, truth)
