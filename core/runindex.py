@@ -5,26 +5,28 @@
 from ``start`` gives, while skipping the parts of the bitmap that cannot
 hold it.  The bitmap stores one byte per bit (0 clear, 1 set).
 
-The bitmap is cut into blocks of 128 bits.  Every maximal run of clear
+The bitmap is cut into blocks of 512 bits.  Every maximal run of clear
 bits belongs to the block where it starts, and ``longest[b]`` is an upper
 bound on the length of the longest run that starts in block ``b`` (capped
-at 65535).  A first fit at or after ``start`` is either inside the run
+at 4095; longer requests look among the capped blocks).  A first fit at or after ``start`` is either inside the run
 that holds ``start`` or at the start of the first later run long enough,
 so the search tests the first case directly and then looks for the first
 block whose bound reaches ``nr``.
 
-Keeping the bounds costs O(1) per change.  Setting bits splits a run: its
-first part still starts where it did and only got shorter (the old bound
-still holds), and the rest starts a new run, whose block's bound is
-raised.  Clearing bits merges runs: the merged run's block's bound is
-raised; a run swallowed by the merge stops starting anywhere (its bound
-now only over-estimates).  A search that meets a bound that was too high
-lowers it to what it learned.
+Keeping the bounds costs little per change.  Setting bits splits a run:
+its first part still starts where it did and only got shorter (the old
+bound still holds), and the rest starts a new run, whose block's bound is
+raised.  When the bits taken are the head of a run -- what first fit
+does -- that run may be what its block's bound counted, so the block is
+measured again.  Clearing bits merges runs: the merged run's block's
+bound is raised; a run swallowed by the merge stops starting anywhere
+(its bound now only over-estimates).  A search that meets a bound that
+was too high measures that block again.
 
 Reading ``longest`` one entry at a time from Python would be slow, so two
 byte strings stand above it: ``levels[b]``, the bound on a log scale that
 rounds up (exact below 128), and ``groups[g]``, an upper bound on the
-levels of 256 consecutive blocks.  A regular expression for "a byte of
+levels of 64 consecutive blocks.  A regular expression for "a byte of
 at least this level" scans them in C.
 """
 
@@ -36,10 +38,10 @@ from array import array
 
 __all__ = ["RunIndex"]
 
-_SHIFT = 7
+_SHIFT = 9
 _BLOCK = 1 << _SHIFT
 _CAP = 4095
-_GROUP_SHIFT = 8
+_GROUP_SHIFT = 6
 _GROUP = 1 << _GROUP_SHIFT
 _CACHED = 4096
 # Runs _rescan measures one by one before it searches instead.
