@@ -233,7 +233,8 @@ class RunIndex:
             if stop < 0:
                 stop = min(self._nbits, end + _CAP)
             rest = stop - end
-            self._raise(end, rest)
+            if longest[end >> _SHIFT] < rest:
+                self._raise(end, rest)
             if end >> _SHIFT == first and longest[first] == rest:
                 # The bound is the length of a run the block still starts: exact.
                 head = False
@@ -241,7 +242,12 @@ class RunIndex:
         else:
             run_length = end - start
         if head and longest[first] <= run_length:
-            self._rescan(first)
+            if end >> _SHIFT != first and bits.find(0, first << _SHIFT, start) < 0:
+                # Set from ``start`` to its end and with nothing clear before: no run starts here.
+                longest[first] = 0
+                self._levels[first] = 0
+            else:
+                self._rescan(first)
 
     def note_clear(self, start: int, end: int) -> None:
         """Bits ``[start, end)``, all set before, were cleared."""
