@@ -17,10 +17,11 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidArgument
+from .records import quick_constructor
 
 if TYPE_CHECKING:
     from .chunk import Chunk
@@ -112,27 +113,9 @@ class BugRaised(Event):
 Observer = Callable[[Event], object]
 
 
-def _quick_constructor(cls: type) -> Callable[..., Any]:
-    """``cls(*field_values)`` for a frozen slots dataclass, at half the cost.
-
-    The frozen ``__init__`` looks up ``object.__setattr__`` for every
-    field; this stores each field through its slot descriptor.  An
-    observed pool builds an event on every allocation and free, so the
-    difference is a tenth of an allocation's cost.
-    """
-    names = [f.name for f in fields(cls)]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    namespace.update({f"_set_{name}": getattr(cls, name).__set__ for name in names})
-    lines = [f"def build({', '.join(names)}):", "    event = _new(_cls)"]
-    lines += [f"    _set_{name}(event, {name})" for name in names]
-    lines.append("    return event")
-    exec("\n".join(lines), namespace)
-    return namespace["build"]
-
-
 #: Fast constructors for the two events of the allocation path (same values as the classes').
-new_allocated = _quick_constructor(Allocated)
-new_freed = _quick_constructor(Freed)
+new_allocated = quick_constructor(Allocated)
+new_freed = quick_constructor(Freed)
 
 
 class ObserverSlot:
@@ -144,23 +127,6 @@ class ObserverSlot:
         self.callback = callback
         self.label = label
         self.failures = 0
-
-
-def deliver(slots: tuple[ObserverSlot, ...], event: Event, detach: Callable[[ObserverSlot], None]) -> None:
-    """Call every observer with ``event``; report and eventually detach the failing ones."""
-    for slot in slots:
-        try:
-            slot.callback(event)
-        except Exception as exc:
-            slot.failures += 1
-            if slot.failures == 1:
-                warnings.warn(
-                    f"observer {slot.label} raised {type(exc).__name__}: {exc}", ObserverWarning, stacklevel=4
-                )
-            if slot.failures >= MAX_FAILURES:
-                detach(slot)
-        else:
-            slot.failures = 0
 
 
 class Observable:
@@ -208,8 +174,21 @@ class Observable:
         return tuple(slot.callback for slot in self._observers)
 
     def _deliver(self, event: Event) -> None:
-        deliver(self._observers, event, self._detach)
+        """Call every observer with ``event`` (outside the pool's lock)."""
+        for slot in self._observers:
+            try:
+                slot.callback(event)
+            except Exception as exc:
+                self._observer_failed(slot, exc)
+            else:
+                if slot.failures:
+                    slot.failures = 0
 
-    def _detach(self, slot: ObserverSlot) -> None:
-        with self._lock:
-            self._observers = tuple(other for other in self._observers if other is not slot)
+    def _observer_failed(self, slot: ObserverSlot, exc: Exception) -> None:
+        """Report an observer's first failure in a row; detach it after MAX_FAILURES."""
+        slot.failures += 1
+        if slot.failures == 1:
+            warnings.warn(f"observer {slot.label} raised {type(exc).__name__}: {exc}", ObserverWarning, stacklevel=5)
+        if slot.failures >= MAX_FAILURES:
+            with self._lock:
+                self._observers = tuple(other for other in self._observers if other is not slot)

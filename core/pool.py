@@ -29,7 +29,7 @@ from .events import (
     new_freed,
     next_seq,
 )
-from .tracking import AllocRequest, Tracking, runs_as_allocations
+from .tracking import Tracking, new_request, runs_as_allocations
 
 if TYPE_CHECKING:
     from .tracking import Allocation
@@ -309,7 +309,7 @@ class Pool(Observable):
                         continue
                 addr = chunk._start + (start_bit << order)
                 if self._tracking is not None:
-                    request = AllocRequest(self, chunk, addr, size, nbits << order, owner, algorithm.name)
+                    request = new_request(self, chunk, addr, size, nbits << order, owner, algorithm.name)
                     try:
                         self._tracking.note_alloc(request, start_bit, nbits)
                     except BaseException:
