@@ -17,23 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .errors import InvalidArgument
-from .runindex import RunIndex
+from .runindex import ONES, ZEROS, RunIndex
 
 __all__ = ["Bitmap"]
 
 _MASK64 = (1 << 64) - 1
-_CACHED = 4096
-
-
-_ZEROS = [bytes(n) for n in range(_CACHED)]
-_ONES = [b"\x01" * n for n in range(_CACHED)]
 _SET_THEN_CLEAR = b"\x01\x00"
 # Bitmaps this large keep a RunIndex; below it a plain scan is as fast.
 _INDEXED_BITS = 1 << 17
-
-
-def _zeros(nr: int) -> bytes:
-    return _ZEROS[nr] if nr < _CACHED else bytes(nr)
 
 
 class Bitmap:
@@ -106,7 +97,7 @@ class Bitmap:
             bits = self._bits
             if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
                 return pos  # right at the lowest clear bit, as when filling
-            found = bits.find(_ZEROS[nr] if nr < _CACHED else bytes(nr), pos, size)
+            found = bits.find(ZEROS[nr], pos, size)
         if found >= 0:
             return found
         return self._first_fit_failure(size, start, nr)
@@ -133,7 +124,8 @@ class Bitmap:
         found = self._find_aligned(size, begin, nr, align_mask, align_offset)
         if found >= 0:
             return found
-        return self._kernel_loop(size, self._last_merge(size, start, nr, align_mask, align_offset), nr, align_mask, align_offset)
+        resume = self._last_merge(size, start, nr, align_mask, align_offset)
+        return self._kernel_loop(size, resume, nr, align_mask, align_offset)
 
     def _find_aligned(self, size: int, pos: int, nr: int, mask: int, offset: int) -> int:
         """Lowest aligned free area at or after ``pos``, or -1.
@@ -143,7 +135,7 @@ class Bitmap:
         """
         bits = self._bits
         while pos < size:
-            run = self._index.find(nr, pos, size) if self._index is not None else bits.find(_zeros(nr), pos, size)
+            run = self._index.find(nr, pos, size) if self._index is not None else bits.find(ZEROS[nr], pos, size)
             if run < 0:
                 return -1
             index = ((run + offset + mask) & ~mask) - offset
@@ -213,7 +205,7 @@ class Bitmap:
         bits = self._bits
         if start < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
             return False
-        bits[start:end] = _ONES[nr] if nr < _CACHED else b"\x01" * nr
+        bits[start:end] = ONES[nr]
         if start == self._first_clear:
             self._first_clear = end
         if self._index is not None:
@@ -230,7 +222,7 @@ class Bitmap:
         bits = self._bits
         if start < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
             return False
-        bits[start:end] = _ZEROS[nr] if nr < _CACHED else bytes(nr)
+        bits[start:end] = ZEROS[nr]
         if start < self._first_clear:
             self._first_clear = start
         if self._index is not None:

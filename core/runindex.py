@@ -36,17 +36,42 @@ import math
 import re
 from array import array
 
-__all__ = ["RunIndex"]
+__all__ = ["ONES", "ZEROS", "Needles", "RunIndex"]
 
 _SHIFT = 9
 _BLOCK = 1 << _SHIFT
 _CAP = 4095
 _GROUP_SHIFT = 6
 _GROUP = 1 << _GROUP_SHIFT
-_CACHED = 4096
 # Runs _rescan measures one by one before it searches instead.
 _RUNS_MEASURED = 4
-_ZEROS = [bytes(n) for n in range(_CACHED)]
+
+
+class Needles(dict):  # type: ignore[type-arg]
+    """``needles[n]``: ``n`` copies of one byte, made on first use.
+
+    Searches and bit changes want runs of zeros and ones of every request
+    size; making them once, and only those asked for, keeps them off the
+    allocation path without filling memory at import.  Runs longer than
+    4095 bytes are made afresh each time.
+    """
+
+    __slots__ = ("_byte",)
+
+    def __init__(self, byte: bytes) -> None:
+        super().__init__()
+        self._byte = byte
+
+    def __missing__(self, length: int) -> bytes:
+        needle = self._byte * length
+        if length < 4096:
+            self[length] = needle
+        return needle
+
+
+#: ``ZEROS[n]``: n zero bytes (n clear bits); ``ONES[n]``: n set bits.
+ZEROS = Needles(b"\x00")
+ONES = Needles(b"\x01")
 
 
 def _level(length: int) -> int:
@@ -104,7 +129,7 @@ class RunIndex:
         busy = bits.find(1, start, start + nr)
         if busy < 0:
             return start if start + nr <= size else -1
-        needle = _ZEROS[nr] if nr < _CACHED else bytes(nr)
+        needle = ZEROS[nr]
         block = (start >> _SHIFT) + 1
         if longest[block - 1] >= need:
             # A run long enough may start later in the block of ``start``.
@@ -188,7 +213,7 @@ class RunIndex:
                 step = 1
                 while longest < _CAP:
                     length = min(_CAP, longest + step)
-                    if bits.find(_ZEROS[length], pos, hi + length - 1) < 0:
+                    if bits.find(ZEROS[length], pos, hi + length - 1) < 0:
                         if step == 1:
                             break
                         step = 1
