@@ -21,7 +21,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -77,28 +77,19 @@ class PluginInfo:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Source:
-    plugin: str
-    distribution: str
-    version: str
-    builtin: bool
-
-
 class PluginHost:
     """A pluggy ``PluginManager`` for project ``genpool`` and what its plugins registered."""
 
-    def __init__(self, *, builtins: tuple[str, ...] = BUILTIN_PLUGINS, entry_points: bool = True) -> None:
+    def __init__(self) -> None:
         self._lock = threading.RLock()
         self.manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.manager.add_hookspecs(hookspecs)
         self._registry: dict[str, dict[str, Registration]] = {kind: {} for kind in _HOOKS}
         self._plugins: dict[str, PluginInfo] = {}
-        for module_name in builtins:
-            source = _Source(module_name.rpartition(".")[2], "genpool", __version__, builtin=True)
+        for module_name in BUILTIN_PLUGINS:
+            source = PluginInfo(module_name.rpartition(".")[2], "genpool", __version__, builtin=True)
             self._load(source, lambda name=module_name: importlib.import_module(name))
-        if entry_points:
-            self._load_entry_points()
+        self._load_entry_points()
 
     # -- lookups -------------------------------------------------------------
 
@@ -148,7 +139,7 @@ class PluginHost:
         """
         with self._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore", PluginWarning)
-            self._load(_Source(name, distribution, version, builtin=False), lambda: plugin)
+            self._load(PluginInfo(name, distribution, version, builtin=False), lambda: plugin)
         error = self._plugins[name].error
         if error is not None:
             raise PluginError(error)
@@ -160,7 +151,7 @@ class PluginHost:
             if entry_point.name in disabled:
                 continue
             dist = entry_point.dist
-            source = _Source(
+            source = PluginInfo(
                 entry_point.name,
                 dist.name if dist is not None else "?",
                 dist.version if dist is not None else "?",
@@ -168,13 +159,13 @@ class PluginHost:
             )
             self._load(source, entry_point.load)
 
-    def _load(self, source: _Source, load: Callable[[], object]) -> None:
+    def _load(self, source: PluginInfo, load: Callable[[], object]) -> None:
         """Import one plugin and take its registrations, or report why not."""
         try:
-            if source.plugin in self._plugins:
-                raise PluginError(f"another plugin is already named {source.plugin!r}")
+            if source.name in self._plugins:
+                raise PluginError(f"another plugin is already named {source.name!r}")
             plugin = load()
-            self.manager.register(plugin, name=source.plugin)
+            self.manager.register(plugin, name=source.name)
             try:
                 self._take_registrations(plugin, source)
             except BaseException:
@@ -182,18 +173,16 @@ class PluginHost:
                 raise
         except Exception as exc:
             error = exc if isinstance(exc, PluginError) else PluginError(f"{type(exc).__name__}: {exc}")
-            message = f"plugin {source.plugin!r} ({source.distribution} {source.version}) failed to load: {error}"
-            if source.plugin not in self._plugins:
-                self._plugins[source.plugin] = PluginInfo(
-                    source.plugin, source.distribution, source.version, source.builtin, message
-                )
+            message = f"plugin {source.name!r} ({source.distribution} {source.version}) failed to load: {error}"
+            if source.name not in self._plugins:
+                self._plugins[source.name] = replace(source, error=message)
             if source.builtin or os.environ.get("GENPOOL_STRICT_PLUGINS") == "1":
                 raise PluginError(message) from exc
             warnings.warn(message, PluginWarning, stacklevel=3)
             return
-        self._plugins[source.plugin] = PluginInfo(source.plugin, source.distribution, source.version, source.builtin)
+        self._plugins[source.name] = source
 
-    def _take_registrations(self, plugin: object, source: _Source) -> None:
+    def _take_registrations(self, plugin: object, source: PluginInfo) -> None:
         """Call the plugin's hooks and keep what they registered, all or nothing."""
         staged: dict[str, dict[str, Registration]] = {kind: {} for kind in _HOOKS}
         for kind, hook_name in _HOOKS.items():
@@ -201,17 +190,17 @@ class PluginHost:
             def register(name: str, obj: object, *, summary: str = "", kind: str = kind, **extra: Any) -> None:
                 _check_name(name, source)
                 if not isinstance(summary, str):
-                    raise PluginError(f"plugin {source.plugin!r}: summary of {name!r} must be a string")
+                    raise PluginError(f"plugin {source.name!r}: summary of {name!r} must be a string")
                 taken = self._registry[kind].get(name) or staged[kind].get(name)
                 if taken is not None:
                     raise PluginError(
                         f"{kind} {name!r} is registered by both plugin {taken.plugin!r} "
-                        f"({taken.distribution} {taken.version}) and plugin {source.plugin!r} "
+                        f"({taken.distribution} {taken.version}) and plugin {source.name!r} "
                         f"({source.distribution} {source.version})"
                     )
                 obj = _CHECKS[kind](name, obj, source, **extra)
                 staged[kind][name] = Registration(
-                    kind, name, obj, summary, source.plugin, source.distribution, source.version
+                    kind, name, obj, summary, source.name, source.distribution, source.version
                 )
 
             _call_own_hook(self.manager, hook_name, plugin, register=register)
@@ -219,26 +208,26 @@ class PluginHost:
             self._registry[kind].update(registrations)
 
 
-def _check_algorithm(name: str, obj: object, source: _Source, *, data_type: type | None = None) -> Algorithm:
+def _check_algorithm(name: str, obj: object, source: PluginInfo, *, data_type: type | None = None) -> Algorithm:
     if not callable(obj):
-        raise PluginError(f"plugin {source.plugin!r} registered algorithm {name!r} as {obj!r}, which is not callable")
+        raise PluginError(f"plugin {source.name!r} registered algorithm {name!r} as {obj!r}, which is not callable")
     if data_type is not None and not isinstance(data_type, type):
-        raise PluginError(f"plugin {source.plugin!r}: data_type of {name!r} is {data_type!r}, not a class")
+        raise PluginError(f"plugin {source.name!r}: data_type of {name!r} is {data_type!r}, not a class")
     return Algorithm(name, obj, data_type)
 
 
-def _check_tracker(name: str, obj: object, source: _Source) -> type:
+def _check_tracker(name: str, obj: object, source: PluginInfo) -> type:
     if not isinstance(obj, type):
-        raise PluginError(f"plugin {source.plugin!r} registered tracker {name!r} as {obj!r}, which is not a class")
+        raise PluginError(f"plugin {source.name!r} registered tracker {name!r} as {obj!r}, which is not a class")
     missing = [method for method in TRACKER_METHODS if not callable(getattr(obj, method, None))]
     if missing:
-        raise PluginError(f"plugin {source.plugin!r}: tracker {name!r} has no {' or '.join(missing)} method")
+        raise PluginError(f"plugin {source.name!r}: tracker {name!r} has no {' or '.join(missing)} method")
     return obj
 
 
-def _check_observer(name: str, obj: object, source: _Source) -> object:
+def _check_observer(name: str, obj: object, source: PluginInfo) -> object:
     if not callable(obj):
-        raise PluginError(f"plugin {source.plugin!r} registered observer {name!r} as {obj!r}, which is not callable")
+        raise PluginError(f"plugin {source.name!r} registered observer {name!r} as {obj!r}, which is not callable")
     return obj
 
 
@@ -254,9 +243,9 @@ _CHECKS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _check_name(name: object, source: _Source) -> None:
+def _check_name(name: object, source: PluginInfo) -> None:
     if not isinstance(name, str) or not name.isidentifier():
-        raise PluginError(f"plugin {source.plugin!r} registered the name {name!r}, which is not an identifier")
+        raise PluginError(f"plugin {source.name!r} registered the name {name!r}, which is not an identifier")
 
 
 def _call_own_hook(manager: pluggy.PluginManager, hook_name: str, plugin: object, **kwargs: Any) -> None:
