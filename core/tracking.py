@@ -117,7 +117,7 @@ class Tracking:
         self._pool = pool
         self._names = tuple(names)
         self._trackers = tuple(host.tracker(name)() for name in self._names)
-        self._extents: dict[int, _Extents] = {}
+        self._extents: dict[Chunk, _Extents] = {}
         self._owner_index = next(
             (i for name in ("tag", "chunk") for i, own in enumerate(self._names) if own == name), None
         )
@@ -128,9 +128,9 @@ class Tracking:
         return self._names
 
     def _of(self, chunk: Chunk) -> _Extents:
-        extents = self._extents.get(id(chunk))
+        extents = self._extents.get(chunk)
         if extents is None:
-            extents = self._extents[id(chunk)] = _Extents(chunk.nbits)
+            extents = self._extents[chunk] = _Extents(chunk.nbits)
         return extents
 
     def note_alloc(self, request: AllocRequest, first: int, count: int) -> None:
@@ -165,7 +165,7 @@ class Tracking:
 
     def allocation_at(self, chunk: Chunk, bit: int) -> Allocation | None:
         """The allocation covering bit ``bit`` of ``chunk``, if any."""
-        extents = self._extents.get(id(chunk))
+        extents = self._extents.get(chunk)
         if extents is None:
             return None
         head = extents.starts.rfind(1, 0, bit + 1)
@@ -178,7 +178,7 @@ class Tracking:
         """Every recorded allocation, in address order."""
         result = []
         for chunk in self._pool.chunks:
-            extents = self._extents.get(id(chunk))
+            extents = self._extents.get(chunk)
             if extents is not None:
                 for head, (length, values) in extents.records.items():
                     result.append(self._allocation(chunk, head, length, values))
