@@ -218,7 +218,8 @@ def fragmentation(bits: bytes | bytearray) -> float:
 def fill(pool_size: int, order: int, seed: int) -> Result:
     """Allocate into an empty pool by first fit until the first request that does not fit."""
     rng = random.Random(seed)
-    requests = [rng.randint(MIN_REQUEST, MAX_REQUEST) for _ in range(2 * pool_size // MIN_REQUEST // 64 + 1000)]
+    # Twice as many requests as the average size fits: the pool is full well before they run out.
+    requests = [rng.randint(MIN_REQUEST, MAX_REQUEST) for _ in range(4 * pool_size // (MIN_REQUEST + MAX_REQUEST) + 1000)]
     pool = Pool(order)
     pool.add(BASE, pool_size)
     alloc = pool.alloc

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .bitmap import Bitmap
-from .errors import NoSpace
+from .errors import InvalidArgument, NoSpace
 from .pool import Pool
 
 __all__ = ["check_algorithm"]
@@ -45,6 +45,8 @@ def check_algorithm(
     ``data`` is passed to every call (give an ``AlignData`` to an aligning
     algorithm); ``rounds`` random bitmaps are tried.
     """
+    if not callable(search):
+        raise InvalidArgument(f"search must be callable, not {type(search).__name__}")
     rng = random.Random(seed)
     pool = Pool(order)
     for round_number in range(rounds):

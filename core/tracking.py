@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .errors import InvalidArgument
 from .records import quick_constructor
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class Tracking:
         from .host import get_host
 
         if isinstance(names, str):
-            raise TypeError("trackers must be a sequence of names, not a string")
+            raise InvalidArgument(f"trackers must be a sequence of names, not the string {names!r}")
         host = get_host()
         self._pool = pool
         self._names = tuple(names)

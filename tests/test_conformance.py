@@ -43,3 +43,8 @@ def not_an_int(bitmap, size, start, nr, data, pool, start_addr):
 def test_checker_catches_broken_algorithms(search, message: str) -> None:
     with pytest.raises(AssertionError, match=message):
         check_algorithm(search)
+
+
+def test_checker_refuses_what_is_not_an_algorithm() -> None:
+    with pytest.raises(genpool.InvalidArgument, match="must be callable"):
+        check_algorithm(5)  # type: ignore[arg-type]

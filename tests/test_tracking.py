@@ -89,6 +89,8 @@ def test_a_raising_tracker_leaves_pool_and_trackers_as_they_were() -> None:
 def test_pool_with_unknown_tracker_is_refused() -> None:
     with pytest.raises(genpool.InvalidArgument, match="unknown tracker 'nope'"):
         genpool.Pool(3, trackers=("tag", "nope"))
+    with pytest.raises(genpool.InvalidArgument, match="not the string 'tag'"):
+        genpool.Pool(3, trackers="tag")  # type: ignore[arg-type]
 
 
 def test_untracked_pool_reports_runs() -> None:
