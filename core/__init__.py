@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .algorithm import ANY_DATA, AlignData, Algorithm, FixedData
+from .algorithm import ANY_DATA, Algorithm, AlignData, FixedData
 from .bitmap import Bitmap
 from .chunk import Chunk
 from .device import Device

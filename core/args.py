@@ -32,7 +32,9 @@ def check_address(value: object, what: str = "address") -> int:
     """A 64-bit address: an integer in ``0 .. 2**64 - 1``."""
     addr = _integer(value, what)
     if not 0 <= addr < ADDRESS_LIMIT:
-        raise InvalidArgument(f"{what} {addr:#x} is outside 0 .. 2**64-1" if addr >= 0 else f"{what} {addr} is negative")
+        raise InvalidArgument(
+            f"{what} {addr:#x} is outside 0 .. 2**64-1" if addr >= 0 else f"{what} {addr} is negative"
+        )
     return addr
 
 

@@ -219,7 +219,9 @@ def fill(pool_size: int, order: int, seed: int) -> Result:
     """Allocate into an empty pool by first fit until the first request that does not fit."""
     rng = random.Random(seed)
     # Twice as many requests as the average size fits: the pool is full well before they run out.
-    requests = [rng.randint(MIN_REQUEST, MAX_REQUEST) for _ in range(4 * pool_size // (MIN_REQUEST + MAX_REQUEST) + 1000)]
+    requests = [
+        rng.randint(MIN_REQUEST, MAX_REQUEST) for _ in range(4 * pool_size // (MIN_REQUEST + MAX_REQUEST) + 1000)
+    ]
     pool = Pool(order)
     pool.add(BASE, pool_size)
     alloc = pool.alloc
@@ -233,8 +235,18 @@ def fill(pool_size: int, order: int, seed: int) -> Result:
         count += 1
     seconds = time.perf_counter() - start
     bitmap = pool.chunks[0].bitmap
-    return Result("fill", "first_fit", pool_size, order, count, seconds, count / seconds, 0, 0.0,
-                  bitmap.footprint() / bitmap.nbits)
+    return Result(
+        "fill",
+        "first_fit",
+        pool_size,
+        order,
+        count,
+        seconds,
+        count / seconds,
+        0,
+        0.0,
+        bitmap.footprint() / bitmap.nbits,
+    )
 
 
 def fragmented_alloc_free(pool_size: int, order: int, repeats: int) -> Iterator[float]:

@@ -102,9 +102,7 @@ class Bitmap:
             return found
         return self._first_fit_failure(size, start, nr)
 
-    def find_next_zero_area_off(
-        self, size: int, start: int, nr: int, align_mask: int, align_offset: int
-    ) -> int:
+    def find_next_zero_area_off(self, size: int, start: int, nr: int, align_mask: int, align_offset: int) -> int:
         """``bitmap_find_next_zero_area_off``, exactly as ``lib/bitmap.c``.
 
         Returns the lowest index ``i >= start`` with ``(i + align_offset)

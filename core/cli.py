@@ -166,7 +166,9 @@ def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], 
     results: list[dict[str, object]] = []
     for pool_size, order in ((1 << 20, 3), (256 << 20, 3), (1 << 20, 6)):
         label = f"{pool_size >> 20} MiB order {order}"
-        ours = bench.steady_state("first_fit", pool_size, order, args.steps, args.seed, progress=task(label, args.steps))
+        ours = bench.steady_state(
+            "first_fit", pool_size, order, args.steps, args.seed, progress=task(label, args.steps)
+        )
         naive = bench.steady_state(
             "first_fit",
             pool_size,
@@ -184,7 +186,13 @@ def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], 
     bare = results[0]["ops_per_second"]
     for trackers, observer in ((("tag",), False), (("callsite",), False), ((), True)):
         result = bench.steady_state(
-            "first_fit", 1 << 20, 3, args.steps, args.seed, trackers=trackers, observer=observer,
+            "first_fit",
+            1 << 20,
+            3,
+            args.steps,
+            args.seed,
+            trackers=trackers,
+            observer=observer,
             progress=task("overhead " + "+".join(trackers) + (" observer" if observer else ""), args.steps),
         )
         row = result.as_dict()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import host
-from .algorithm import AlignData, Algorithm, resolve
+from .algorithm import Algorithm, AlignData, resolve
 from .args import ADDRESS_LIMIT, check_address, check_nid, check_order, check_size
 from .chunk import Chunk, writable_view
 from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
@@ -216,8 +216,9 @@ class Pool(Observable):
             if busy:
                 outstanding = tuple(self._allocations_locked())
                 listing = "\n".join(f"  {record}" for record in outstanding)
+                count = len(outstanding)
                 self._bug(
-                    f"gen_pool_destroy of {self._label()} with {len(outstanding)} allocation(s) outstanding:\n{listing}",
+                    f"gen_pool_destroy of {self._label()} with {count} allocation(s) outstanding:\n{listing}",
                     outstanding,
                 )
             self._destroyed = True
@@ -257,7 +258,9 @@ class Pool(Observable):
             self._no_space(size)
         return addr, chunk._owner
 
-    def dma_alloc(self, size: int, *, algo: Any = None, data: object = None, owner: object = None) -> tuple[int, int | None]:
+    def dma_alloc(
+        self, size: int, *, algo: Any = None, data: object = None, owner: object = None
+    ) -> tuple[int, int | None]:
         """Allocate for DMA: return ``(address, physical address or None)``."""
         addr = self.alloc(size, algo=algo, data=data, owner=owner)
         return addr, self.virt_to_phys(addr)
@@ -266,7 +269,9 @@ class Pool(Observable):
         """Allocate for DMA at an address aligned to ``align`` bytes (a power of two)."""
         return self.dma_alloc(size, algo="first_fit_align", data=AlignData(align), owner=owner)
 
-    def dma_zalloc(self, size: int, *, algo: Any = None, data: object = None, owner: object = None) -> tuple[int, int | None]:
+    def dma_zalloc(
+        self, size: int, *, algo: Any = None, data: object = None, owner: object = None
+    ) -> tuple[int, int | None]:
         """Like :meth:`dma_alloc`, and zero the ``size`` bytes of backing memory."""
         if all(chunk._memory is None for chunk in self._chunks):
             raise InvalidArgument(f"{self._label()} has no memory-backed chunk to zero")
@@ -400,7 +405,9 @@ class Pool(Observable):
                             self._tracking.note_free(chunk, start_bit, nbits)
                     if not self._observers:
                         return chunk
-                    event = new_freed(self, next_seq(), chunk, addr, size, chunk._start + (start_bit << order), nbits << order)
+                    event = new_freed(
+                        self, next_seq(), chunk, addr, size, chunk._start + (start_bit << order), nbits << order
+                    )
                     break
             else:
                 self._check_alive()

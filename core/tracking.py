@@ -188,7 +188,7 @@ class Tracking:
 
     def _allocation(self, chunk: Chunk, head: int, length: int, values: tuple[Any, ...]) -> Allocation:
         info: dict[str, Any] = {}
-        for tracker, value in zip(self._trackers, values):
+        for tracker, value in zip(self._trackers, values, strict=True):
             info.update(tracker.describe(value))
         owner = None if self._owner_index is None else values[self._owner_index]
         return Allocation(chunk.address_of(head), length * chunk.granule, chunk, owner, info)

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
-from hypothesis import event, example, given, settings
-from hypothesis import strategies as st
-
 import genpool
 import genpool.bitmap
+import pytest
 from genpool import Bitmap, InvalidArgument
+from hypothesis import event, example, given, settings
+from hypothesis import strategies as st
 
 MASK64 = (1 << 64) - 1
 
@@ -69,19 +68,19 @@ def kernel_find_next_zero_area_off(
 ) -> int:
     """``bitmap_find_next_zero_area_off``, line by line, in 64-bit unsigned arithmetic::
 
-        again:
-            index = find_next_zero_bit(map, size, start);
-            index = __ALIGN_MASK(index + align_offset, align_mask) - align_offset;
-            end = index + nr;
-            if (end > size) return end;
-            i = find_next_bit(map, end, index);
-            if (i < end) { start = i + 1; goto again; }
-            return index;
+    again:
+        index = find_next_zero_bit(map, size, start);
+        index = __ALIGN_MASK(index + align_offset, align_mask) - align_offset;
+        end = index + nr;
+        if (end > size) return end;
+        i = find_next_bit(map, end, index);
+        if (i < end) { start = i + 1; goto again; }
+        return index;
     """
     while True:  # again:
         index = _find_next_zero_bit(bits, size, start)
         x = (index + align_offset) & MASK64
-        index = (((x + align_mask) & MASK64) & ~align_mask & MASK64)  # __ALIGN_MASK
+        index = ((x + align_mask) & MASK64) & ~align_mask & MASK64  # __ALIGN_MASK
         index = (index - align_offset) & MASK64
         end = (index + nr) & MASK64
         if end > size:
@@ -626,9 +625,7 @@ def test_bitmap_is_exported() -> None:
     data=st.data(),
 )
 @example(
-    bits=bytes.fromhex(
-        "00010100000101000100000000000101010001000000000100000000000000000101010100000100000001000000"
-    ),
+    bits=bytes.fromhex("00010100000101000100000000000101010001000000000100000000000000000101010100000100000001000000"),
     data=None,
 )
 def test_aligned_failure_values_match_the_kernel_loop(bits: bytes, data: st.DataObject | None) -> None:

@@ -6,9 +6,8 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import genpool
+import pytest
 from genpool import bench
 from genpool.cli import byte_size, main
 
@@ -25,8 +24,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_importing_the_core_never_imports_textual() -> None:
-    code = "import sys, genpool, genpool.kernel, genpool.plugins, genpool.bench, genpool.cli; " \
-           "genpool.Pool(3); print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    code = (
+        "import sys, genpool, genpool.kernel, genpool.plugins, genpool.bench, genpool.cli; "
+        "genpool.Pool(3); print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
@@ -35,7 +36,12 @@ def test_bench_json_reports_every_algorithm_and_the_baseline(capsys: pytest.Capt
     assert main(["bench", "--steps", "2000", "--pool-size", "64K", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [row["algorithm"] for row in rows] == [
-        "first_fit", "first_fit_align", "first_fit_order_align", "best_fit", "fixed_alloc", "naive",
+        "first_fit",
+        "first_fit_align",
+        "first_fit_order_align",
+        "best_fit",
+        "fixed_alloc",
+        "naive",
     ]
     for row in rows:
         assert row["pool_size"] == 65536 and row["order"] == 3 and row["ops_per_second"] > 0
@@ -45,13 +51,23 @@ def test_bench_json_reports_every_algorithm_and_the_baseline(capsys: pytest.Capt
 
 
 def test_bench_table_and_options() -> None:
-    result = run("bench", "--steps", "1000", "--pool-size", "32K", "--order", "4", "--algorithm", "best_fit", "--no-baseline")
+    result = run(
+        "bench", "--steps", "1000", "--pool-size", "32K", "--order", "4", "--algorithm", "best_fit", "--no-baseline"
+    )
     assert result.returncode == 0, result.stderr
     assert "best_fit" in result.stdout and "naive" not in result.stdout
 
 
-@pytest.mark.parametrize("args", [["bench", "--order", "64"], ["bench", "--pool-size", "lots"], ["bench", "--steps", "0"],
-                                  ["bench", "--algorithm", "nope"], ["frobnicate"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bench", "--order", "64"],
+        ["bench", "--pool-size", "lots"],
+        ["bench", "--steps", "0"],
+        ["bench", "--algorithm", "nope"],
+        ["frobnicate"],
+    ],
+)
 def test_bad_command_lines_are_refused_with_a_message(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr
@@ -59,7 +75,12 @@ def test_bad_command_lines_are_refused_with_a_message(args: list[str]) -> None:
 
 def test_byte_sizes() -> None:
     assert [byte_size(text) for text in ("4096", "0x1000", "64K", "256M", "4GiB", "1 m")] == [
-        4096, 4096, 65536, 256 << 20, 4 << 30, 1 << 20,
+        4096,
+        4096,
+        65536,
+        256 << 20,
+        4 << 30,
+        1 << 20,
     ]
 
 
@@ -67,7 +88,11 @@ def test_naive_baseline_agrees_with_first_fit() -> None:
     """The baseline is a fair comparison: same workload, same placements."""
     ours = bench.steady_state("first_fit", 1 << 16, 3, 3000, 7)
     naive = bench.steady_state("first_fit", 1 << 16, 3, 3000, 7, naive=True)
-    assert (ours.steps, ours.failed_allocs, ours.fragmentation) == (naive.steps, naive.failed_allocs, naive.fragmentation)
+    assert (ours.steps, ours.failed_allocs, ours.fragmentation) == (
+        naive.steps,
+        naive.failed_allocs,
+        naive.fragmentation,
+    )
 
 
 def test_fragmented_case_finds_the_last_4k() -> None:
@@ -78,4 +103,3 @@ def test_fragmented_case_finds_the_last_4k() -> None:
 def test_fill_fills() -> None:
     result = bench.fill(1 << 20, 3, 1)
     assert result.steps > (1 << 20) // 4096
-

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import genpool
+import pytest
 from genpool.conformance import check_algorithm
 from genpool.host import get_host
 

@@ -7,9 +7,8 @@ import tomllib
 import types
 from pathlib import Path
 
-import pytest
-
 import genpool
+import pytest
 from genpool.conformance import check_algorithm
 from genpool.host import get_host
 

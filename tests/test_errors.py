@@ -14,10 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import genpool
 import genpool.kernel as K
+import pytest
 from genpool import AlignData, Bitmap, Device, FixedData, GenPoolError, InvalidArgument, NoSpace, Pool, PoolBug
 from genpool.devicetree import DeviceNode
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import errno
 
-import pytest
-
 import genpool
 import genpool.kernel as K
+import pytest
 from genpool import AlignData, FixedData, InvalidArgument, KernelWarning, NoSpace, Pool, PoolBug
 from genpool.devicetree import DeviceNode
 
@@ -596,7 +595,6 @@ def test_32_gib_chunk_ending_at_the_top_of_the_address_space() -> None:
 
 
 # -- the run index must not lose free space (found by test_bitmap's property test) -----------
-
 
 
 def test_large_chunk_finds_room_after_a_fixed_allocation() -> None:

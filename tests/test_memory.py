@@ -5,9 +5,8 @@ from __future__ import annotations
 import mmap
 from array import array
 
-import pytest
-
 import genpool.kernel as K
+import pytest
 from genpool import InvalidArgument, NoSpace, Pool
 
 

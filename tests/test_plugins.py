@@ -15,12 +15,11 @@ import sys
 import types
 import warnings
 
-import pytest
-
 import genpool
+import pytest
 from genpool import hookspecs
 from genpool.host import PluginHost, PluginWarning, get_host
-from genpool.kernel import gen_pool_alloc_algo, gen_pool_create, gen_pool_add
+from genpool.kernel import gen_pool_add, gen_pool_alloc_algo, gen_pool_create
 
 BUILTIN_ALGORITHMS = {"first_fit", "first_fit_align", "first_fit_order_align", "best_fit", "fixed_alloc"}
 
@@ -51,7 +50,11 @@ def test_builtins_are_registered_through_the_hooks() -> None:
     assert BUILTIN_ALGORITHMS <= set(algorithms)
     assert {r.name for r in host.registrations("tracker")} >= {"chunk", "tag", "callsite"}
     first_fit = algorithms["first_fit"]
-    assert (first_fit.plugin, first_fit.distribution, first_fit.version) == ("first_fit", "genpool", genpool.__version__)
+    assert (first_fit.plugin, first_fit.distribution, first_fit.version) == (
+        "first_fit",
+        "genpool",
+        genpool.__version__,
+    )
     assert all(r.summary for r in algorithms.values())
     hookimpls = host.manager.hook.genpool_register_algorithms.get_hookimpls()
     assert {impl.plugin_name for impl in hookimpls} >= BUILTIN_ALGORITHMS
@@ -60,8 +63,15 @@ def test_builtins_are_registered_through_the_hooks() -> None:
 def test_third_party_plugin_is_discovered(all_plugins: None) -> None:
     host = fresh_host()
     extras = {info.name: info for info in host.plugins()}["extras"]
-    assert (extras.distribution, extras.version, extras.builtin, extras.error) == ("genpool-extras", "1.2.0", False, None)
-    by_plugin = {(r.kind, r.name): r.plugin for kind in ("algorithm", "tracker", "observer") for r in host.registrations(kind)}
+    assert (extras.distribution, extras.version, extras.builtin, extras.error) == (
+        "genpool-extras",
+        "1.2.0",
+        False,
+        None,
+    )
+    by_plugin = {
+        (r.kind, r.name): r.plugin for kind in ("algorithm", "tracker", "observer") for r in host.registrations(kind)
+    }
     assert by_plugin[("algorithm", "worst_fit")] == "extras"
     assert by_plugin[("tracker", "lifetime")] == "extras"
     assert by_plugin[("observer", "event_counter")] == "extras"
@@ -120,8 +130,12 @@ def test_duplicate_and_reserved_names_name_both_plugins() -> None:
     def steal(register: object) -> None:
         register("first_fit", lambda *args: 0)  # type: ignore[operator]
 
-    with pytest.raises(genpool.PluginError, match="'first_fit'.*plugin 'first_fit' \\(genpool .*plugin 'thief' \\(thief-dist 9\\)"):
-        host.add_plugin(plugin_module("thief", genpool_register_algorithms=steal), "thief", distribution="thief-dist", version="9")
+    with pytest.raises(
+        genpool.PluginError, match="'first_fit'.*plugin 'first_fit' \\(genpool .*plugin 'thief' \\(thief-dist 9\\)"
+    ):
+        host.add_plugin(
+            plugin_module("thief", genpool_register_algorithms=steal), "thief", distribution="thief-dist", version="9"
+        )
     assert host.algorithm("first_fit").search.__module__ == "genpool.plugins.first_fit"
 
     def once(register: object) -> None:
@@ -148,7 +162,9 @@ class _NoDescribe:
         ("genpool_register_observers", "watcher", "print", {}, "not callable"),
     ],
 )
-def test_bad_registrations_fail_the_plugin_at_load_time(hook: str, name: str, obj: object, extra: dict, message: str) -> None:
+def test_bad_registrations_fail_the_plugin_at_load_time(
+    hook: str, name: str, obj: object, extra: dict, message: str
+) -> None:
     host = fresh_host()
 
     def register_it(register: object) -> None:

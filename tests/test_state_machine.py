@@ -12,14 +12,13 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-import hypothesis.strategies as st
-from hypothesis import Phase, settings
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
 import genpool
 import genpool.bitmap
 import genpool.kernel as K
+import hypothesis.strategies as st
 from genpool import AlignData, FixedData, InvalidArgument, KernelWarning, NoSpace, Pool, PoolBug
+from hypothesis import Phase, settings
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 MASK64 = (1 << 64) - 1
 ALGORITHMS = ("first_fit", "first_fit_align", "first_fit_order_align", "best_fit", "fixed_alloc")
@@ -462,7 +461,7 @@ class PoolMachine(RuleBasedStateMachine):
         assert pool.avail == sum(c.avail for c in model.chunks)
         assert pool.size == sum(c.size for c in model.chunks)
         assert len(pool.chunks) == len(model.chunks)
-        for chunk, mine in zip(pool.chunks, model.chunks):
+        for chunk, mine in zip(pool.chunks, model.chunks, strict=True):
             assert (chunk.start_addr, chunk.end_addr, chunk.owner) == (mine.start, mine.end, mine.owner)
             assert chunk.avail == mine.avail
             assert chunk.bitmap.to_bytes() == bytes(mine.bits)
@@ -473,7 +472,7 @@ class PoolMachine(RuleBasedStateMachine):
         # free what is left through the model's bits, then destroy
         if not hasattr(self, "pool"):
             return
-        for chunk, mine in zip(self.pool.chunks, self.model.chunks):
+        for chunk in self.pool.chunks:
             for first, length, is_set in list(chunk.bitmap.runs()):
                 if is_set:
                     self.pool.free(chunk.address_of(first), length * self.model.granule)

@@ -15,9 +15,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-import pytest
-
 import genpool.kernel as K
+import pytest
 from genpool import AlignData, NoSpace, Pool
 
 THREADS = 8
@@ -189,7 +188,9 @@ def test_concurrent_double_free_is_caught_once() -> None:
         barrier = threading.Barrier(THREADS)
         results: list[str] = []
 
-        def target(tid: int, addr: int = addr) -> None:
+        def target(
+            tid: int, addr: int = addr, barrier: threading.Barrier = barrier, results: list[str] = results
+        ) -> None:
             barrier.wait()
             try:
                 pool.free(addr, 64)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import genpool
+import pytest
 from genpool import events
 from genpool.events import Allocated, BugRaised, ChunkAdded, Destroyed, Freed, ObserverWarning
 from genpool.host import get_host
@@ -27,7 +26,9 @@ def test_records_hold_extent_owner_callsite_and_chunk_owner() -> None:
     records = pool.allocations()
     assert [(r.addr, r.size, r.owner) for r in records] == [(first, 24, "dma"), (second, 8, "irq")]
     callsite = records[0].info["callsite"]
-    assert callsite.filename == __file__ and callsite.function == "test_records_hold_extent_owner_callsite_and_chunk_owner"
+    assert (
+        callsite.filename == __file__ and callsite.function == "test_records_hold_extent_owner_callsite_and_chunk_owner"
+    )
     assert records[0].info["chunk_owner"] == "sram0"
     assert pool.allocation_at(first + 23) == records[0]
     assert pool.allocation_at(first + 24) == records[1]
@@ -74,8 +75,11 @@ def test_a_raising_tracker_leaves_pool_and_trackers_as_they_were() -> None:
         def describe(self, value: object) -> dict:
             return {"fussy": value}
 
-    module = type("FussyPlugin", (), {"genpool_register_trackers": staticmethod(genpool.hookimpl(
-        lambda register: register("fussy", Fussy)))})
+    module = type(
+        "FussyPlugin",
+        (),
+        {"genpool_register_trackers": staticmethod(genpool.hookimpl(lambda register: register("fussy", Fussy)))},
+    )
     get_host().add_plugin(module, "fussy-test")
     pool = tracked_pool("tag", "fussy")
     pool.alloc(8, owner="kept")
@@ -121,7 +125,13 @@ def test_observer_sees_every_kind_of_event_in_order() -> None:
     assert all(event.pool is pool for event in seen)
     allocated = seen[1]
     assert isinstance(allocated, Allocated)
-    assert (allocated.addr, allocated.size, allocated.nbytes, allocated.algorithm, allocated.owner) == (0, 10, 16, "first_fit", "o")
+    assert (allocated.addr, allocated.size, allocated.nbytes, allocated.algorithm, allocated.owner) == (
+        0,
+        10,
+        16,
+        "first_fit",
+        "o",
+    )
     freed = seen[3]
     assert isinstance(freed, Freed) and (freed.addr, freed.start, freed.nbytes) == (3, 0, 8)
     assert isinstance(seen[4], BugRaised) and "0x0" in seen[4].message

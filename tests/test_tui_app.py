@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-from textual.widgets import Input, Label, Select
-from tui_helpers import bitmap, make_app, row_text, tui_config  # noqa: F401  (autouse fixture)
-
 import genpool
+import pytest
 from genpool.tui.add_chunk import AddChunkScreen
 from genpool.tui.allocate import AllocateScreen
 from genpool.tui.bug_screen import BugScreen
@@ -18,6 +15,8 @@ from genpool.tui.help_screen import HelpScreen
 from genpool.tui.inspector import Inspector
 from genpool.tui.new_pool import NewPoolScreen
 from genpool.tui.set_algorithm import SetAlgorithmScreen
+from textual.widgets import Input, Label, Select
+from tui_helpers import bitmap, make_app, row_text, tui_config  # noqa: F401  (autouse fixture)
 
 pytestmark = pytest.mark.asyncio
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import genpool
 import pytest
+from genpool.tui.picture import DENSITY_GLYPHS
 from rich.style import Style
 from tui_helpers import bitmap, large_pool, make_app, row_text, tui_config  # noqa: F401  (autouse fixture)
-
-import genpool
-from genpool.tui.picture import DENSITY_GLYPHS
 
 pytestmark = pytest.mark.asyncio
 

@@ -7,10 +7,8 @@ import subprocess
 import sys
 import warnings
 
-import pytest
-from tui_helpers import FakeClock, tui_config  # noqa: F401  (autouse fixture)
-
 import genpool
+import pytest
 from genpool.tui import cursor
 from genpool.tui.demo import build_demo_pool
 from genpool.tui.live import FLOOD, PAGE_SHIFT, PoolFeed
@@ -19,7 +17,7 @@ from genpool.tui.picture import BitmapLayout, block_counts, density_level, raw_b
 from genpool.tui.report import kernel_report
 from genpool.tui.stats import StatsScanner, UsageHistory, sparkline
 from genpool.tui.values import ChunkSpec, human_size, parse_chunk_spec, parse_number
-
+from tui_helpers import FakeClock, tui_config  # noqa: F401  (autouse fixture)
 
 # -- values ------------------------------------------------------------------
 
@@ -71,7 +69,10 @@ def test_block_counts_match_a_plain_count(scale: int) -> None:
     bits = bytearray(rng.getrandbits(1) for _ in range(150_000))
     count = 5
     first = 1234
-    expected = [bits[p : min(p + scale, len(bits))].count(1) if p < len(bits) else 0 for p in range(first, first + count * scale, scale)]
+    expected = [
+        bits[p : min(p + scale, len(bits))].count(1) if p < len(bits) else 0
+        for p in range(first, first + count * scale, scale)
+    ]
     assert block_counts(bits, first, count, scale) == expected
 
 
@@ -188,9 +189,7 @@ def test_stats_scanner_matches_brute_force_in_slices() -> None:
         steps += 1
     assert steps > 10
     stats = scanner.result
-    longest = max(
-        length for chunk in pool.chunks for _, length, is_set in chunk.bitmap.runs() if not is_set
-    )
+    longest = max(length for chunk in pool.chunks for _, length, is_set in chunk.bitmap.runs() if not is_set)
     assert stats.largest_free == longest
     assert stats.allocations == len(pool.allocations()) and stats.exact
     assert stats.avail == pool.avail
@@ -300,7 +299,10 @@ def test_settings_round_trip(tui_config) -> None:  # noqa: F811
 
 
 def test_cli_module_does_not_import_textual() -> None:
-    code = "import sys, genpool.tui.cli; assert 'textual' not in sys.modules, sorted(m for m in sys.modules if 'textual' in m)"
+    code = (
+        "import sys, genpool.tui.cli; "
+        "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if 'textual' in m)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

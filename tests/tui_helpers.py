@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import genpool
+import pytest
 from genpool.tui.app import GenpoolApp
 from genpool.tui.bitmap_view import BitmapView
 from genpool.tui.demo import build_demo_pool

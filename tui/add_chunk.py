@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import genpool
 from textual.app import ComposeResult
 from textual.widgets import Input
-
-import genpool
 
 from .forms import FormScreen, field
 from .values import parse_number

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import genpool
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select
-
-import genpool
 
 from .forms import FormScreen, algorithm_options, data_kind, field, make_data
 from .values import parse_number

@@ -14,14 +14,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import genpool
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.theme import Theme
 from textual.widgets import Footer, Header, OptionList
-
-import genpool
 
 from .add_chunk import AddChunkScreen
 from .allocate import AllocateScreen
@@ -185,9 +184,7 @@ class GenpoolApp(App[None]):
         self.owners.seed(pool)
         self.entries.append(entry)
         self._refresh_scanner(entry)
-        self.event_log.note(
-            f"{label}: watching ({len(pool.chunks)} chunk(s), {2 ** pool.min_alloc_order}-byte granules)"
-        )
+        self.event_log.note(f"{label}: watching ({len(pool.chunks)} chunk(s), {2**pool.min_alloc_order}-byte granules)")
         self._show_pool_list()
         return entry
 
@@ -263,8 +260,7 @@ class GenpoolApp(App[None]):
 
     def _show_pool_list(self) -> None:
         rows = [
-            (entry.label, entry.scanner.result.used_fraction if entry.scanner.result else 0.0)
-            for entry in self.entries
+            (entry.label, entry.scanner.result.used_fraction if entry.scanner.result else 0.0) for entry in self.entries
         ]
         selected = self.entries.index(self.current) if self.current in self.entries else None
         self.pool_list.show(rows, selected)

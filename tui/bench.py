@@ -29,9 +29,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from textual import events
-
 import genpool
+from textual import events
 
 from .app import GenpoolApp
 from .bitmap_view import BitmapView

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 
+import genpool
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -27,8 +28,6 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-
-import genpool
 
 from . import cursor as cursor_moves
 from .live import PAGE_SHIFT

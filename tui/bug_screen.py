@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import genpool
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
-
-import genpool
 
 from .owners import callsite_text, owner_text
 from .report import kernel_report

@@ -51,9 +51,7 @@ def _pool_options(parser: argparse.ArgumentParser) -> None:
         help="add a chunk, e.g. 0x1000_0000:64K or 0x4000_0000:1M:0x8000_0000 (repeatable)",
     )
     group.add_argument("--algorithm", metavar="NAME", help="the pool's default algorithm (default first_fit)")
-    group.add_argument(
-        "--trackers", metavar="NAMES", help="comma-separated ownership trackers (default tag,callsite)"
-    )
+    group.add_argument("--trackers", metavar="NAMES", help="comma-separated ownership trackers (default tag,callsite)")
     group.add_argument("--name", metavar="NAME", help="the pool's name")
     parser.add_argument("--theme", metavar="NAME", help="theme to start with (remembered otherwise)")
 
@@ -87,7 +85,9 @@ def build_pools(args: argparse.Namespace) -> list[object]:
     described = args.order is not None or args.chunk or args.algorithm or args.trackers or args.name
     if not described:
         return [build_demo_pool()]
-    trackers = DEMO_TRACKERS if args.trackers is None else tuple(t.strip() for t in args.trackers.split(",") if t.strip())
+    trackers = (
+        DEMO_TRACKERS if args.trackers is None else tuple(t.strip() for t in args.trackers.split(",") if t.strip())
+    )
     description = PoolDescription(
         order=5 if args.order is None else args.order,
         chunks=tuple(args.chunk),

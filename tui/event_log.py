@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections import deque
 
+from genpool.events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Event, Freed
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-
-from genpool.events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Event, Freed
 
 from .owners import owner_text
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import genpool
+from genpool.host import get_host
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
-
-import genpool
-from genpool.host import get_host
 
 from .bug_screen import BugScreen
 from .values import parse_number

@@ -26,10 +26,7 @@ def describe_cell(info: CellInfo | None, *, frozen: bool = False) -> str:
         where = f"{address}-{last:#x}  {phys}  {info.used:,}/{info.granules:,} used"
     record = info.allocation
     if record is not None:
-        what = (
-            f"{owner_text(record.owner)}: {record.addr:#x} +{human_size(record.size)}  "
-            f"{callsite_text(record.info)}"
-        )
+        what = f"{owner_text(record.owner)}: {record.addr:#x} +{human_size(record.size)}  {callsite_text(record.info)}"
     elif info.used:
         what = "allocated (no tracker records the owner)"
     else:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rich.style import Style
-
 import genpool
+from rich.style import Style
 
 from .owners import OwnerColours, owner_letter
 from .picture import DENSITY_GLYPHS, BitmapLayout, Row, block_counts, density_level
@@ -67,7 +66,11 @@ class RowPainter:
             return self._granule_cells(chunk, row.first_bit, counts, free)
         used = self.style("used")
         # One lookup per cell: the cell for each possible count of a full block.
-        table = [free] + [(DENSITY_GLYPHS[density_level(n, scale)], used) for n in range(1, scale + 1)] if scale <= 4096 else None
+        table = (
+            [free] + [(DENSITY_GLYPHS[density_level(n, scale)], used) for n in range(1, scale + 1)]
+            if scale <= 4096
+            else None
+        )
         if table is not None:
             cells = [table[count] for count in counts]
         else:

@@ -63,7 +63,10 @@ def block_counts(bits: bytearray | bytes, first: int, count: int, scale: int) ->
             for start in range(first, end, scale):
                 stop = min(start + scale, end)
                 result.append(
-                    sum((adler(view[p : min(p + _ADLER_MAX, stop)]) & 0xFFFF) - 1 for p in range(start, stop, _ADLER_MAX))
+                    sum(
+                        (adler(view[p : min(p + _ADLER_MAX, stop)]) & 0xFFFF) - 1
+                        for p in range(start, stop, _ADLER_MAX)
+                    )
                 )
     result.extend([0] * (count - len(result)))
     return result

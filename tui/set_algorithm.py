@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import genpool
 from textual.app import ComposeResult
 from textual.widgets import Select
-
-import genpool
 
 from .allocate import DataFieldMixin
 from .forms import FormScreen, algorithm_options, field
