@@ -13,7 +13,7 @@ from genpool.tui import cursor
 from genpool.tui.demo import build_demo_pool
 from genpool.tui.live import FLOOD, PAGE_SHIFT, PoolFeed
 from genpool.tui.owners import OwnerColours, callsite_text, owner_letter
-from genpool.tui.picture import BitmapLayout, block_counts, density_level, raw_bits
+from genpool.tui.picture import BitmapLayout, block_counts, density_level
 from genpool.tui.report import kernel_report
 from genpool.tui.stats import StatsScanner, UsageHistory, sparkline
 from genpool.tui.values import ChunkSpec, human_size, parse_chunk_spec, parse_number
@@ -323,4 +323,4 @@ def test_cli_builds_the_pool_it_is_told() -> None:
         warnings.simplefilter("ignore")
         with pytest.raises(SystemExit):
             parser.parse_args(["tui", "--chunk", "nonsense"])
-    assert raw_bits(pool.chunks[0].bitmap) is not None
+    assert pool.chunks[0].bitmap.raw is not None

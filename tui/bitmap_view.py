@@ -34,7 +34,7 @@ from .live import PAGE_SHIFT
 from .owners import OWNER_SLOTS, OwnerColours
 from .painter import Cell as _Cell
 from .painter import RowPainter
-from .picture import BitmapLayout, block_counts, raw_bits
+from .picture import BitmapLayout, block_counts
 from .values import human_size
 
 __all__ = ["BitmapView", "CellInfo"]
@@ -210,14 +210,14 @@ class BitmapView(ScrollView, can_focus=True):
 
     def _freeze_bits(self) -> dict[genpool.Chunk, bytes]:
         chunks = self.pool.chunks if self.pool is not None else ()
-        return {chunk: bytes(raw_bits(chunk.bitmap)) for chunk in chunks}
+        return {chunk: bytes(chunk.bitmap.raw) for chunk in chunks}
 
     def _bits(self, chunk: genpool.Chunk) -> bytearray | bytes:
         if self._frozen is not None:
             bits = self._frozen.get(chunk)
             if bits is not None:
                 return bits
-        return raw_bits(chunk.bitmap)
+        return chunk.bitmap.raw
 
     # -- zoom -----------------------------------------------------------------
 

@@ -30,17 +30,11 @@ __all__ = [
     "address_digits",
     "block_counts",
     "density_level",
-    "raw_bits",
 ]
 
 #: Glyphs for a block of granules: free, up to a quarter used, half, three quarters, full.
 DENSITY_GLYPHS = "·░▒▓█"
 _ADLER_MAX = 1 << 15
-
-
-def raw_bits(bitmap: genpool.Bitmap) -> bytearray | bytes:
-    """The bitmap's bytes (0 or 1 per granule), read without copying; never write to them."""
-    return bitmap.raw
 
 
 def block_counts(bits: bytearray | bytes, first: int, count: int, scale: int) -> list[int]:

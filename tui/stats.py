@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 import genpool
 
-from .picture import raw_bits
-
 __all__ = ["PoolStats", "StatsScanner", "UsageHistory", "sparkline"]
 
 _FREE_RUN = re.compile(rb"\x00+")
@@ -137,7 +135,7 @@ class _Pass:
         """Examine about ``budget`` granules; True when every chunk is done."""
         while budget > 0 and self.index < len(self.chunks):
             chunk = self.chunks[self.index]
-            bits = raw_bits(chunk.bitmap)
+            bits = chunk.bitmap.raw
             nbits = len(bits)
             pos = self.pos
             # Cut just before a set bit, so that no free run spans two slices.
