@@ -5,11 +5,13 @@ a byte of a :class:`bytearray` (0 = free, 1 = allocated) because
 ``bytearray.find`` then searches for a run of free granules in C, which is
 the fastest base pure Python has.
 
-Searching from bit 0 of a large, fragmented chunk still costs time in
-proportion to the distance to the answer, so a large bitmap keeps a
-:class:`~genpool.runindex.RunIndex` beside it, and every bitmap keeps a
-lower bound on its first clear bit.  Neither changes an answer, only how
-fast it is found.
+Searching from bit 0 of a fragmented chunk still costs time in
+proportion to the distance to the answer, so a bitmap of 65536 bits
+or more keeps an index beside it: a :class:`~genpool.runlist.RunList`
+of its long free runs, or, past a million bits, where a list of runs
+would grow too long to edit, a :class:`~genpool.runindex.RunIndex` of
+per-block bounds.  Every bitmap also keeps a lower bound on its first
+clear bit.  None of these changes an answer, only how fast it is found.
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .errors import InvalidArgument
-from .runindex import ONES, ZEROS, RunIndex
+from .levels import ONES, ZEROS
+from .runindex import RunIndex
+from .runlist import RunList
 
 __all__ = ["Bitmap"]
 
 _MASK64 = (1 << 64) - 1
 _SET_THEN_CLEAR = b"\x01\x00"
-# Bitmaps this large keep a RunIndex; below it a plain scan is as fast.
-_INDEXED_BITS = 1 << 17
+# Bitmaps this large keep a RunList, and from _BLOCKS_FROM on a RunIndex;
+# below _LISTED_FROM a plain scan is as fast.
+_LISTED_FROM = 1 << 16
+_BLOCKS_FROM = 1 << 20
+
+
+def _index_for(bits: bytearray) -> RunList | RunIndex | None:
+    """The index a bitmap of this size keeps, if any."""
+    if len(bits) >= _BLOCKS_FROM:
+        return RunIndex(bits)
+    if len(bits) >= _LISTED_FROM:
+        return RunList(bits)
+    return None
 
 
 class Bitmap:
@@ -43,7 +58,7 @@ class Bitmap:
         self._nbits = nbits
         # A lower bound on the first clear bit: every search may start here.
         self._first_clear = 0
-        self._index = RunIndex(self._bits) if nbits >= _INDEXED_BITS else None
+        self._index = _index_for(self._bits)
 
     @property
     def nbits(self) -> int:
@@ -261,8 +276,7 @@ class Bitmap:
         self._bits[:] = bits
         found = self._bits.find(0)
         self._first_clear = self._nbits if found < 0 else found
-        if self._index is not None:
-            self._index = RunIndex(self._bits)
+        self._index = _index_for(self._bits)
 
     @property
     def raw(self) -> bytearray:

@@ -32,57 +32,21 @@ at least this level" scans them in C.
 
 from __future__ import annotations
 
-import math
-import re
 from array import array
 
-__all__ = ["ONES", "ZEROS", "Needles", "RunIndex"]
+from .levels import AT_LEAST as _AT_LEAST
+from .levels import CAP as _CAP
+from .levels import LEVEL as _LEVEL
+from .levels import ZEROS
+
+__all__ = ["RunIndex"]
 
 _SHIFT = 9
 _BLOCK = 1 << _SHIFT
-_CAP = 4095
 _GROUP_SHIFT = 6
 _GROUP = 1 << _GROUP_SHIFT
 # Runs _rescan measures one by one before it searches instead.
 _RUNS_MEASURED = 4
-
-
-class Needles(dict):  # type: ignore[type-arg]
-    """``needles[n]``: ``n`` copies of one byte, made on first use.
-
-    Searches and bit changes want runs of zeros and ones of every request
-    size; making them once, and only those asked for, keeps them off the
-    allocation path without filling memory at import.  Runs longer than
-    4095 bytes are made afresh each time.
-    """
-
-    __slots__ = ("_byte",)
-
-    def __init__(self, byte: bytes) -> None:
-        super().__init__()
-        self._byte = byte
-
-    def __missing__(self, length: int) -> bytes:
-        needle = self._byte * length
-        if length < 4096:
-            self[length] = needle
-        return needle
-
-
-#: ``ZEROS[n]``: n zero bytes (n clear bits); ``ONES[n]``: n set bits.
-ZEROS = Needles(b"\x00")
-ONES = Needles(b"\x01")
-
-
-def _level(length: int) -> int:
-    """Log-scale level of a run length: exact below 128, then 25 steps an octave."""
-    if length < 128:
-        return length
-    return 128 + math.ceil(25 * math.log2(length / 128))
-
-
-_LEVEL = bytes(_level(n) for n in range(_CAP + 1))
-_AT_LEAST = [re.compile(b"[\\x%02x-\\xff]" % level) for level in range(256)]
 
 
 class RunIndex:
@@ -242,6 +206,16 @@ class RunIndex:
         bits = self._bits
         longest = self._longest
         first = start >> _SHIFT
+        if (
+            longest[first] == _CAP
+            and end >> _SHIFT == first
+            and end + _CAP <= self._nbits
+            and bits.find(1, end, end + _CAP) < 0
+            and (start == 0 or bits[start - 1] == 1)
+        ):
+            # The head of a long run, as when filling an empty chunk: the run
+            # still starts in this block and is still past the cap.
+            return
         inner_first = first + 1 if start & (_BLOCK - 1) else first
         inner_end = end >> _SHIFT
         if inner_first < inner_end:

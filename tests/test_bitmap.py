@@ -3,9 +3,10 @@
 The concrete cases below were worked out by hand from the kernel's loop
 (quoted in :func:`kernel_find_next_zero_area_off`).  The property tests
 compare :meth:`genpool.Bitmap.find_next_zero_area_off` with that loop on
-random bitmaps, including bitmaps large enough (>= 4096 bits) for the
-internal run index to be used, and requests longer than 255 and than
-65535 bits: the index must never change an answer.
+random bitmaps, with each kind of internal index (a list of long free
+runs, per-block bounds) on small bitmaps and on bitmaps large enough to
+keep it for real, and requests longer than 255 and than 65535 bits: an
+index must never change an answer.
 """
 
 from __future__ import annotations
@@ -17,31 +18,39 @@ import genpool
 import genpool.bitmap
 import pytest
 from genpool import Bitmap, InvalidArgument
+from genpool.runindex import RunIndex
+from genpool.runlist import RunList
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 MASK64 = (1 << 64) - 1
 
 
-def indexed_bits() -> int:
-    """How large a bitmap must be to keep a RunIndex (``core/bitmap.py``)."""
-    return genpool.bitmap._INDEXED_BITS
+#: The index a bitmap keeps: none, a list of its long free runs, or per-block bounds.
+INDEX_KINDS = {"plain": type(None), "list": RunList, "blocks": RunIndex}
+
+
+def threshold(kind: str) -> int:
+    """How large a bitmap must be to keep an index of ``kind`` (``core/bitmap.py``)."""
+    return genpool.bitmap._BLOCKS_FROM if kind == "blocks" else genpool.bitmap._LISTED_FROM
 
 
 @contextmanager
-def index_from(nbits: int) -> Iterator[None]:
-    """Make bitmaps created inside the block keep a RunIndex from ``nbits`` bits.
+def index_kind(kind: str) -> Iterator[None]:
+    """Make bitmaps created inside the block keep an index of ``kind``, whatever their size.
 
-    Lowering the threshold runs the index on small, fast bitmaps; raising it
-    past every size tests the plain scans alone.  Only construction reads
-    the threshold, so a bitmap keeps what it was built with.
+    Small bitmaps then run an index fast; "plain" tests the scans alone.
+    Only construction reads the thresholds, so a bitmap keeps what it was
+    built with.
     """
-    old = genpool.bitmap._INDEXED_BITS
-    genpool.bitmap._INDEXED_BITS = nbits
+    never = 1 << 62
+    old = genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM
+    genpool.bitmap._LISTED_FROM = 1 if kind == "list" else never
+    genpool.bitmap._BLOCKS_FROM = 1 if kind == "blocks" else never
     try:
         yield
     finally:
-        genpool.bitmap._INDEXED_BITS = old
+        genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM = old
 
 
 # -- a literal transcription of lib/bitmap.c ------------------------------
@@ -228,12 +237,12 @@ def test_failure_values_on_a_full_and_an_empty_bitmap() -> None:
     assert empty.find_next_zero_area(10, 0, 11) == 11
 
 
-@pytest.mark.parametrize("indexed", [False, True], ids=["plain", "indexed"])
-def test_failure_value_of_a_long_fragmented_bitmap(indexed: bool) -> None:
+@pytest.mark.parametrize("kind", INDEX_KINDS)
+def test_failure_value_of_a_long_fragmented_bitmap(kind: str) -> None:
     # Every third bit set over 9000 bits: no run of 3 exists.
-    with index_from(1 if indexed else 1 << 62):
+    with index_kind(kind):
         bitmap = Bitmap(9000)
-    assert (bitmap._index is not None) is indexed
+    assert type(bitmap._index) is INDEX_KINDS[kind]
     for i in range(2, 9000, 3):
         assert bitmap.set(i, 1)
     expected = kernel_find_next_zero_area_off(bitmap.to_bytes(), 9000, 0, 3, 0, 0)
@@ -354,23 +363,28 @@ def test_runs_and_counts_agree_with_the_bits_of_a_large_bitmap() -> None:
 # -- the run index never changes an answer -----------------------------------------
 
 
-def test_large_bitmap_uses_the_run_index() -> None:
-    # White-box guard: the index tests below are only meaningful if the large
-    # bitmaps really go through the index, and index_from() really moves the line.
-    threshold = indexed_bits()
-    assert Bitmap(threshold)._index is not None
-    assert Bitmap(threshold - 1)._index is None
-    with index_from(100):
-        assert Bitmap(100)._index is not None
-        assert Bitmap(99)._index is None
-    assert indexed_bits() == threshold
+def test_each_size_of_bitmap_keeps_its_kind_of_index() -> None:
+    # White-box guard: the index tests below are only meaningful if bitmaps
+    # really go through each index, and index_kind() really moves the lines.
+    listed, blocks = threshold("list"), threshold("blocks")
+    assert listed < blocks
+    assert Bitmap(listed - 1)._index is None
+    assert type(Bitmap(listed)._index) is RunList
+    assert type(Bitmap(blocks - 1)._index) is RunList
+    assert type(Bitmap(blocks)._index) is RunIndex
+    for kind, index_type in INDEX_KINDS.items():
+        with index_kind(kind):
+            assert type(Bitmap(100)._index) is index_type
+    assert (threshold("list"), threshold("blocks")) == (listed, blocks)
 
 
+@pytest.mark.parametrize("kind", ["list", "blocks"])
 @pytest.mark.parametrize("nr", [255, 256, 4095, 4096, 4097, 65535, 65536, 70000])
-def test_index_finds_long_runs(nr: int) -> None:
-    nbits = max(300_000, indexed_bits())
-    bitmap = Bitmap(nbits)
-    assert bitmap._index is not None
+def test_index_finds_long_runs(kind: str, nr: int) -> None:
+    nbits = 300_000
+    with index_kind(kind):
+        bitmap = Bitmap(nbits)
+    assert type(bitmap._index) is INDEX_KINDS[kind]
     # Set everything but one clear bit every 101, by first fits from the front,
     # then clear one long hole of nr bits at 200_000.
     pos = 0
@@ -395,13 +409,17 @@ def test_index_finds_long_runs(nr: int) -> None:
     assert bitmap.find_next_zero_area(nbits, 0, nr) == hole
 
 
+@pytest.mark.parametrize("kind", ["list", "blocks"])
 @pytest.mark.parametrize("lowered", [False, True], ids=["real-threshold", "lowered-threshold"])
-def test_index_after_many_first_fit_allocations_and_frees(lowered: bool) -> None:
+def test_index_after_many_first_fit_allocations_and_frees(kind: str, lowered: bool) -> None:
     """First fits and whole frees, as a pool with first_fit does them."""
-    nbits = 50_000 if lowered else max(140_000, indexed_bits())
-    with index_from(1 if lowered else indexed_bits()):
+    nbits = 50_000 if lowered else threshold(kind) + 10_000
+    if lowered:
+        with index_kind(kind):
+            bitmap = Bitmap(nbits)
+    else:
         bitmap = Bitmap(nbits)
-    assert bitmap._index is not None
+    assert type(bitmap._index) is INDEX_KINDS[kind]
     live = []
     sizes = [1, 3, 128, 129, 255, 256, 1000, 4095, 4096, 5000]
     for step in range(300):
@@ -420,10 +438,11 @@ def test_index_after_many_first_fit_allocations_and_frees(lowered: bool) -> None
 # Minimal cases the property tests below found, worked through by hand.
 
 
-def test_index_sees_the_run_after_a_set_inside_a_longer_run() -> None:
-    nbits = indexed_bits()
+@pytest.mark.parametrize("kind", ["list", "blocks"])
+def test_index_sees_the_run_after_a_set_inside_a_longer_run(kind: str) -> None:
+    nbits = threshold(kind)
     bitmap = Bitmap(nbits)
-    assert bitmap._index is not None
+    assert type(bitmap._index) is INDEX_KINDS[kind]
     # bit 210 set in an empty bitmap: runs 0..209 (210 bits) and 211..end.
     assert bitmap.set(210, 1)
     # kernel: index 0, end 300, blocked at 210 -> start 211 -> index 211 fits.
@@ -431,8 +450,9 @@ def test_index_sees_the_run_after_a_set_inside_a_longer_run() -> None:
     assert bitmap.find_next_zero_area(nbits, 0, 300) == 211
 
 
-def test_index_sees_the_run_after_a_set_inside_a_longer_run_small() -> None:
-    with index_from(1):
+@pytest.mark.parametrize("kind", ["list", "blocks"])
+def test_index_sees_the_run_after_a_set_inside_a_longer_run_small(kind: str) -> None:
+    with index_kind(kind):
         bitmap = Bitmap(600)
     assert bitmap.set(210, 1)
     assert bitmap.find_next_zero_area(600, 0, 300) == 211
@@ -449,23 +469,23 @@ SPECIAL_RUNS = [
 
 
 @st.composite
-def bitmaps(draw: st.DrawFn, indexed: bool, loaded: bool | None = None) -> Bitmap:
-    """A bitmap built the way a pool builds it, with or without a RunIndex.
+def bitmaps(draw: st.DrawFn, kind: str, loaded: bool | None = None) -> Bitmap:
+    """A bitmap built the way a pool builds it, keeping an index of ``kind``.
 
-    Indexed bitmaps are either really large (past the real threshold) or
+    Indexed bitmaps are either large enough to keep that index for real or
     small with the threshold lowered.  The picture is a sequence of clear
     and set runs whose lengths mix short values with values past 255, the
-    index's cap and its block and group sizes; it is applied with
+    indexes' cap and their block and group sizes; it is applied with
     :meth:`Bitmap.set` (keeping an index in step as a pool would) or loaded
     at once (``loaded``: True, False, or None for either).
     """
-    if indexed:
-        real = indexed_bits()
-        nbits = draw(st.one_of(st.integers(1, 20_000), st.integers(1, 600), st.integers(real, real + 80_000)))
-        threshold = 1 if nbits < real else real
-    else:
+    if kind == "plain":
         nbits = draw(st.one_of(st.integers(0, 300), st.integers(4000, 20_000), st.just(70_000)))
-        threshold = 1 << 62
+        lowered = True
+    else:
+        real = threshold(kind)
+        nbits = draw(st.one_of(st.integers(1, 20_000), st.integers(1, 600), st.integers(real, real + 80_000)))
+        lowered = nbits < real
     run_length = st.one_of(st.integers(1, 8), st.integers(1, 300), st.sampled_from(SPECIAL_RUNS))
     pairs = draw(st.lists(st.tuples(run_length, run_length), max_size=30))
     bits = bytearray()
@@ -474,9 +494,12 @@ def bitmaps(draw: st.DrawFn, indexed: bool, loaded: bool | None = None) -> Bitma
         if len(bits) >= nbits:
             break
     bits = bytes(bits[:nbits]) + bytes(max(0, nbits - len(bits)))
-    with index_from(threshold):
+    if lowered:
+        with index_kind(kind):
+            bitmap = Bitmap(nbits)
+    else:
         bitmap = Bitmap(nbits)
-    assert (bitmap._index is not None) is (indexed and nbits > 0)
+    assert type(bitmap._index) is INDEX_KINDS[kind if nbits else "plain"]
     if loaded if loaded is not None else draw(st.booleans()):
         bitmap._load(bits)
     else:
@@ -519,8 +542,8 @@ def queries(draw: st.DrawFn, bitmap: Bitmap) -> tuple[int, int, int, int, int]:
 
 def note_outcome(bitmap: Bitmap, nr: int, expected: int, size: int) -> str:
     """A label for hypothesis' statistics: which paths the examples reached."""
-    kind = "indexed" if bitmap._index is not None else "plain"
-    big = "real-size " if bitmap.nbits >= indexed_bits() else ""
+    kind = type(bitmap._index).__name__
+    big = "real-size " if bitmap._index is not None and bitmap.nbits >= threshold("list") else ""
     length = "nr>65535" if nr > 65535 else "nr>4095" if nr > 4095 else "nr>255" if nr > 255 else "nr<=255"
     return f"{big}{kind} {length} {'found' if expected < size else 'failed'}"
 
@@ -565,31 +588,33 @@ def change_and_compare(data: st.DataObject, bitmap: Bitmap, steps: int) -> None:
 @settings(max_examples=250, deadline=None)
 @given(st.data())
 def test_plain_search_matches_the_kernel_loop(data: st.DataObject) -> None:
-    """Without a RunIndex: the scans and the failure-value shortcut."""
-    bitmap = data.draw(bitmaps(indexed=False))
+    """Without an index: the scans and the failure-value shortcut."""
+    bitmap = data.draw(bitmaps("plain"))
     change_and_compare(data, bitmap, data.draw(st.integers(1, 6)))
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.parametrize("kind", ["list", "blocks"])
+@settings(max_examples=200, deadline=None)
 @given(st.data())
-def test_indexed_search_matches_the_kernel_loop(data: st.DataObject) -> None:
-    """With a RunIndex (really large bitmaps, or small ones with the threshold lowered).
+def test_indexed_search_matches_the_kernel_loop(kind: str, data: st.DataObject) -> None:
+    """With each index (really large bitmaps, or small ones with the threshold lowered).
 
-    The most important property of the bitmap: the index must never change
+    The most important property of the bitmap: an index must never change
     an answer, found or failed.
     """
-    bitmap = data.draw(bitmaps(indexed=True))
+    bitmap = data.draw(bitmaps(kind))
     change_and_compare(data, bitmap, data.draw(st.integers(1, 6)))
 
 
-@settings(max_examples=250, deadline=None)
+@pytest.mark.parametrize("kind", ["list", "blocks"])
+@settings(max_examples=150, deadline=None)
 @given(st.data())
-def test_indexed_search_on_a_loaded_bitmap_matches_the_kernel_loop(data: st.DataObject) -> None:
-    """With a RunIndex built from a whole picture at once, searches only.
+def test_indexed_search_on_a_loaded_bitmap_matches_the_kernel_loop(kind: str, data: st.DataObject) -> None:
+    """With an index built from a whole picture at once, searches only.
 
     (Bitmaps built with set() belong to the test above.)
     """
-    bitmap = data.draw(bitmaps(indexed=True, loaded=True))
+    bitmap = data.draw(bitmaps(kind, loaded=True))
     nbits = bitmap.nbits
     bits = bitmap.to_bytes()
     for _ in range(data.draw(st.integers(1, 5))):
@@ -670,9 +695,9 @@ def test_index_bounds_never_understate_a_run(data: st.DataObject) -> None:
     Includes blocks of many short runs, whose bound is recomputed by
     searching for longer stretches rather than run by run.
     """
-    from genpool import runindex
+    from genpool import levels, runindex
 
-    with index_from(64):
+    with index_kind("blocks"):
         bitmap = Bitmap(data.draw(st.integers(64, 1500)))
     nbits = bitmap.nbits
     for _ in range(data.draw(st.integers(1, 40))):
@@ -686,6 +711,56 @@ def test_index_bounds_never_understate_a_run(data: st.DataObject) -> None:
             for bit in range(start, min(nbits, start + nr), 2):
                 bitmap.set(bit, 1)
             bitmap.find_next_zero_area(nbits, 0, data.draw(st.integers(1, 300)))
-        truth = true_longest_runs(bitmap.to_bytes(), 1 << runindex._SHIFT, runindex._CAP)
+        truth = true_longest_runs(bitmap.to_bytes(), 1 << runindex._SHIFT, levels.CAP)
         bounds = list(bitmap._index._longest)
         assert all(bound >= real for bound, real in zip(bounds, truth, strict=True)), (bounds, truth)
+
+
+def true_long_runs(bits: bytes, shortest: int) -> list[tuple[int, int]]:
+    """``(start, length)`` of every maximal run of at least ``shortest`` clear bits."""
+    runs = []
+    pos = bits.find(0)
+    while pos >= 0:
+        end = bits.find(1, pos)
+        end = len(bits) if end < 0 else end
+        if end - pos >= shortest:
+            runs.append((pos, end - pos))
+        pos = bits.find(0, end)
+    return runs
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_run_list_is_exactly_the_long_runs(data: st.DataObject) -> None:
+    """The RunList's invariant after every change: every long run listed, in order, at its level.
+
+    Changes mix first fits (which take the head of the run a search just
+    found), sets and clears anywhere (partial and merged frees included),
+    and searches that find nothing.
+    """
+    from genpool import levels, runlist
+
+    with index_kind("list"):
+        bitmap = Bitmap(data.draw(st.integers(1, 6000)))
+    nbits = bitmap.nbits
+    for _ in range(data.draw(st.integers(1, 40))):
+        action = data.draw(st.sampled_from(["first_fit", "first_fit", "set", "clear", "search"]))
+        nr = data.draw(st.one_of(st.integers(1, 40), st.integers(1, 700), st.sampled_from([31, 32, 33, 128, 4096])))
+        if action == "first_fit":
+            found = bitmap.find_next_zero_area(nbits, 0, nr)
+            if found < nbits:
+                assert bitmap.set(found, nr)
+        elif action == "search":
+            bitmap.find_next_zero_area(nbits, data.draw(st.integers(0, nbits)), nr)
+        else:
+            start = data.draw(st.integers(0, nbits - 1))
+            nr = min(nr, nbits - start)
+            bits = bitmap.to_bytes()
+            want = 0 if action == "set" else 1
+            stop = bits.find(1 - want, start, start + nr)
+            nr = (start + nr if stop < 0 else stop) - start
+            if nr:
+                assert (bitmap.set if action == "set" else bitmap.clear)(start, nr)
+        runs = true_long_runs(bitmap.to_bytes(), runlist.SHORTEST)
+        assert list(bitmap._index._starts) == [start for start, _ in runs]
+        assert bytes(bitmap._index._levels) == bytes(levels.LEVEL[min(n, levels.CAP)] for _, n in runs)

@@ -597,8 +597,8 @@ def test_32_gib_chunk_ending_at_the_top_of_the_address_space() -> None:
 # -- the run index must not lose free space (found by test_bitmap's property test) -----------
 
 
-def test_large_chunk_finds_room_after_a_fixed_allocation() -> None:
-    nbits = genpool.bitmap._INDEXED_BITS
+@pytest.mark.parametrize("nbits", [genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM], ids=["list", "blocks"])
+def test_large_chunk_finds_room_after_a_fixed_allocation(nbits: int) -> None:
     pool = Pool(0)
     pool.add(0x100000, nbits)
     assert pool.alloc(1, algo="fixed_alloc", data=FixedData(210)) == 0x1000D2
@@ -606,8 +606,8 @@ def test_large_chunk_finds_room_after_a_fixed_allocation() -> None:
     assert pool.alloc(300) == 0x1000D3
 
 
-def test_large_chunk_finds_room_after_aligned_allocations() -> None:
-    nbits = genpool.bitmap._INDEXED_BITS
+@pytest.mark.parametrize("nbits", [genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM], ids=["list", "blocks"])
+def test_large_chunk_finds_room_after_aligned_allocations(nbits: int) -> None:
     pool = Pool(0)
     pool.add(0x100000, nbits)
     assert pool.alloc(1, algo="first_fit_align", data=AlignData(256)) == 0x100000

@@ -17,6 +17,8 @@ import genpool.bitmap
 import genpool.kernel as K
 import hypothesis.strategies as st
 from genpool import AlignData, FixedData, InvalidArgument, KernelWarning, NoSpace, Pool, PoolBug
+from genpool.runindex import RunIndex
+from genpool.runlist import RunList
 from hypothesis import Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -232,8 +234,8 @@ class PoolMachine(RuleBasedStateMachine):
 
     # -- chunks ---------------------------------------------------------------------------
 
-    STRETCH = False  # chunks of up to 48 granules; the indexed machine goes up to 576
-    INDEX_FROM: int | None = None  # lower the bitmap index threshold to this (None: leave it)
+    STRETCH = False  # chunks of up to 48 granules; the indexed machines go up to 576
+    INDEX: type | None = None  # the index every chunk's bitmap keeps (None: as its size decides)
 
     @precondition(lambda self: len(self.model.chunks) < 4)
     @rule(
@@ -249,13 +251,14 @@ class PoolMachine(RuleBasedStateMachine):
         size = nbits * (stretch if self.STRETCH else 1) * granule + tail % granule
         owner = f"chunk{len(self.slots)}"
         expected = self.model.add(addr, size, owner)
-        old = genpool.bitmap._INDEXED_BITS
-        if self.INDEX_FROM is not None:
-            genpool.bitmap._INDEXED_BITS = self.INDEX_FROM
+        old = genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM
+        if self.INDEX is not None:
+            genpool.bitmap._LISTED_FROM = 1 if self.INDEX is RunList else 1 << 62
+            genpool.bitmap._BLOCKS_FROM = 1 if self.INDEX is RunIndex else 1 << 62
         try:
             outcome, _ = call(self.pool.add_owner, addr, None, size, owner=owner)
         finally:
-            genpool.bitmap._INDEXED_BITS = old
+            genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM = old
         assert outcome[0] == ("raise" if expected else "ok")
         if expected:
             assert outcome[1] is expected
@@ -484,26 +487,34 @@ PoolMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=4
 test_pool_against_the_model = PoolMachine.TestCase
 
 
-class IndexedPoolMachine(PoolMachine):
-    """The same, with chunks of up to 576 granules whose bitmaps all keep a RunIndex.
+class ListedPoolMachine(PoolMachine):
+    """The same, with chunks of up to 576 granules whose bitmaps all keep a RunList.
 
-    Real pools only index chunks of genpool.bitmap._INDEXED_BITS granules
+    Real pools only index chunks of ``genpool.bitmap._LISTED_FROM`` granules
     or more; lowering the threshold puts the index under the same model.
     """
 
     STRETCH = True
-    INDEX_FROM = 1
+    INDEX: type | None = RunList
 
     @invariant()
     def chunks_are_indexed(self) -> None:
-        assert all(chunk.bitmap._index is not None for chunk in self.pool.chunks)
+        assert all(type(chunk.bitmap._index) is self.INDEX for chunk in self.pool.chunks)
 
 
-IndexedPoolMachine.TestCase.settings = settings(
-    max_examples=400,
-    stateful_step_count=40,
-    deadline=None,
-    database=None,
-    phases=(Phase.explicit, Phase.generate),
-)
-test_indexed_pool_against_the_model = IndexedPoolMachine.TestCase
+class BlockIndexedPoolMachine(ListedPoolMachine):
+    """The same again, with a RunIndex of per-block bounds in every bitmap."""
+
+    INDEX = RunIndex
+
+
+for machine in (ListedPoolMachine, BlockIndexedPoolMachine):
+    machine.TestCase.settings = settings(
+        max_examples=250,
+        stateful_step_count=40,
+        deadline=None,
+        database=None,
+        phases=(Phase.explicit, Phase.generate),
+    )
+test_listed_pool_against_the_model = ListedPoolMachine.TestCase
+test_block_indexed_pool_against_the_model = BlockIndexedPoolMachine.TestCase
