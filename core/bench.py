@@ -37,7 +37,7 @@ class Workload:
     prefill: list[int]
     sizes: list[int]
     coins: list[bool]
-    picks: list[float]
+    picks: list[int]  # 32-bit fractions: which live allocation a free takes
     offsets: list[int]
 
     @classmethod
@@ -55,7 +55,7 @@ class Workload:
             prefill,
             [rng.randint(MIN_REQUEST, MAX_REQUEST) for _ in range(steps)],
             [rng.random() < 0.5 for _ in range(steps)],
-            [rng.random() for _ in range(steps)],
+            [rng.getrandbits(32) for _ in range(steps)],
             [rng.randrange(granules) << order for _ in range(steps)],
         )
 
@@ -176,7 +176,7 @@ def steady_state(
                     live.append((addr, size, taken[step]))
                     used += taken[step]
             elif live:
-                index = int(picks[step] * len(live))
+                index = (picks[step] * len(live)) >> 32
                 freed = live[index]
                 live[index] = live[-1]
                 live.pop()

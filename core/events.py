@@ -17,11 +17,9 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import InvalidArgument
-from .records import quick_constructor
 
 if TYPE_CHECKING:
     from .chunk import Chunk
@@ -52,25 +50,35 @@ class ObserverWarning(UserWarning):
     """An observer raised; the operation went on without it."""
 
 
-@dataclass(frozen=True, slots=True)
 class Event:
-    """Something that happened to ``pool``; ``seq`` increases across all pools."""
+    """Something that happened to ``pool``; ``seq`` increases across all pools.
 
+    Every event is an immutable named tuple whose first two fields are
+    ``pool`` and ``seq``; the rest depend on the kind of event.  A tuple
+    is built in one C call, which matters on every allocation of an
+    observed pool (a frozen dataclass costs five times as much).
+    """
+
+    __slots__ = ()
     pool: Pool
     seq: int
 
 
-@dataclass(frozen=True, slots=True)
-class ChunkAdded(Event):
-    """A chunk was added (it is now first in ``pool.chunks``)."""
-
+class _ChunkAdded(NamedTuple):
+    pool: Pool
+    seq: int
     chunk: Chunk
 
 
-@dataclass(frozen=True, slots=True)
-class Allocated(Event):
-    """``size`` bytes were allocated at ``addr`` (``nbytes`` after rounding to granules)."""
+class ChunkAdded(_ChunkAdded, Event):
+    """A chunk was added (it is now first in ``pool.chunks``)."""
 
+    __slots__ = ()
+
+
+class _Allocated(NamedTuple):
+    pool: Pool
+    seq: int
     chunk: Chunk
     addr: int
     size: int
@@ -79,10 +87,15 @@ class Allocated(Event):
     owner: Any
 
 
-@dataclass(frozen=True, slots=True)
-class Freed(Event):
-    """``free(addr, size)`` cleared ``nbytes`` from ``start`` (``addr`` rounded down to a granule)."""
+class Allocated(_Allocated, Event):
+    """``size`` bytes were allocated at ``addr`` (``nbytes`` after rounding to granules)."""
 
+    __slots__ = ()
+
+
+class _Freed(NamedTuple):
+    pool: Pool
+    seq: int
     chunk: Chunk
     addr: int
     size: int
@@ -90,32 +103,53 @@ class Freed(Event):
     nbytes: int
 
 
-@dataclass(frozen=True, slots=True)
-class AlgorithmSet(Event):
-    """The pool's default algorithm became ``algorithm``."""
+class Freed(_Freed, Event):
+    """``free(addr, size)`` cleared ``nbytes`` from ``start`` (``addr`` rounded down to a granule)."""
 
+    __slots__ = ()
+
+
+class _AlgorithmSet(NamedTuple):
+    pool: Pool
+    seq: int
     algorithm: str
 
 
-@dataclass(frozen=True, slots=True)
-class Destroyed(Event):
+class AlgorithmSet(_AlgorithmSet, Event):
+    """The pool's default algorithm became ``algorithm``."""
+
+    __slots__ = ()
+
+
+class _Destroyed(NamedTuple):
+    pool: Pool
+    seq: int
+
+
+class Destroyed(_Destroyed, Event):
     """The pool was destroyed."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
-class BugRaised(Event):
-    """A :class:`genpool.PoolBug` was raised (the pool is unchanged)."""
 
+class _BugRaised(NamedTuple):
+    pool: Pool
+    seq: int
     message: str
     outstanding: tuple[Any, ...] = ()
 
 
+class BugRaised(_BugRaised, Event):
+    """A :class:`genpool.PoolBug` was raised (the pool is unchanged)."""
+
+    __slots__ = ()
+
+
 Observer = Callable[[Event], object]
 
-
-#: Fast constructors for the two events of the allocation path (same values as the classes').
-new_allocated = quick_constructor(Allocated)
-new_freed = quick_constructor(Freed)
+#: ``new_event(EventClass, (pool, seq, ...))``: an event from all its field values,
+#: without the named tuple's Python-level ``__new__`` (for the allocation path).
+new_event = tuple.__new__
 
 
 class ObserverSlot:

@@ -20,13 +20,14 @@ from .chunk import Chunk, writable_view
 from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
 from .events import (
     AlgorithmSet,
+    Allocated,
     BugRaised,
     ChunkAdded,
     Destroyed,
+    Freed,
     Observable,
     ObserverSlot,
-    new_allocated,
-    new_freed,
+    new_event,
     next_seq,
 )
 from .tracking import Tracking, new_request, runs_as_allocations
@@ -325,7 +326,9 @@ class Pool(Observable):
                 chunk._avail -= nbits << order
                 if not self._observers:
                     return chunk, addr
-                event = new_allocated(self, next_seq(), chunk, addr, size, nbits << order, algorithm.name, owner)
+                event = new_event(
+                    Allocated, (self, next_seq(), chunk, addr, size, nbits << order, algorithm.name, owner)
+                )
                 break
             else:
                 if self._destroyed:
@@ -396,7 +399,7 @@ class Pool(Observable):
             for chunk in self._chunks:
                 if chunk._start <= addr <= chunk._end:
                     last = addr + size - 1
-                    if last > chunk._end or last & _MASK64 > chunk._end:
+                    if last > chunk._end or (last < 0 and last & _MASK64 > chunk._end):
                         self._bug(
                             f"gen_pool_free of {addr:#x} size {size} in {self._label()}: "
                             f"ends at {last & _MASK64:#x}, past the end {chunk._end:#x} of its chunk"
@@ -410,8 +413,9 @@ class Pool(Observable):
                             self._tracking.note_free(chunk, start_bit, nbits)
                     if not self._observers:
                         return chunk
-                    event = new_freed(
-                        self, next_seq(), chunk, addr, size, chunk._start + (start_bit << order), nbits << order
+                    event = new_event(
+                        Freed,
+                        (self, next_seq(), chunk, addr, size, chunk._start + (start_bit << order), nbits << order),
                     )
                     break
             else:

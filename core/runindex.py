@@ -207,14 +207,16 @@ class RunIndex:
         longest = self._longest
         first = start >> _SHIFT
         if (
-            longest[first] == _CAP
-            and end >> _SHIFT == first
-            and end + _CAP <= self._nbits
+            end + _CAP <= self._nbits
+            and longest[end >> _SHIFT] == _CAP
             and bits.find(1, end, end + _CAP) < 0
             and (start == 0 or bits[start - 1] == 1)
         ):
-            # The head of a long run, as when filling an empty chunk: the run
-            # still starts in this block and is still past the cap.
+            # The head of a long run, as when filling an empty chunk: the rest
+            # of the run is still past the cap and its block's bound says so.
+            if end >> _SHIFT != first and bits.find(0, first << _SHIFT, start) < 0:
+                longest[first] = 0  # left wholly set: no run starts there now
+                self._levels[first] = 0
             return
         inner_first = first + 1 if start & (_BLOCK - 1) else first
         inner_end = end >> _SHIFT

@@ -10,7 +10,7 @@ from genpool.hookspecs import hookimpl
 
 def first_fit(bitmap: Bitmap, size: int, start: int, nr: int, data: Any, pool: Any, start_addr: int) -> int:
     """The lowest ``nr`` clear bits at or after ``start``, with no alignment."""
-    return bitmap.find_next_zero_area(size, start, nr, 0)
+    return bitmap.find_next_zero_area(size, start, nr)
 
 
 @hookimpl

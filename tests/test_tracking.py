@@ -186,11 +186,13 @@ def test_no_event_is_built_without_an_observer(monkeypatch: pytest.MonkeyPatch) 
     pool.set_algo("best_fit")
 
 
-def test_quick_event_constructors_build_the_same_frozen_events() -> None:
+def test_events_built_on_the_allocation_path_equal_the_classes_own() -> None:
     chunk = tracked_pool().chunks[0]
     values = (chunk, 0x1000, 10, 16, "first_fit", "o")
-    quick = events.new_allocated(None, 7, *values)
+    quick = events.new_event(Allocated, (None, 7, *values))
     assert quick == Allocated(None, 7, *values) and type(quick) is Allocated
-    assert events.new_freed(None, 8, chunk, 0x1003, 2, 0x1000, 8) == Freed(None, 8, chunk, 0x1003, 2, 0x1000, 8)
+    assert isinstance(quick, events.Event) and quick.addr == 0x1000 and quick.owner == "o"
+    freed = events.new_event(Freed, (None, 8, chunk, 0x1003, 2, 0x1000, 8))
+    assert freed == Freed(None, 8, chunk, 0x1003, 2, 0x1000, 8) and freed.start == 0x1000
     with pytest.raises(AttributeError):
         quick.addr = 0  # type: ignore[misc]
