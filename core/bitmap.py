@@ -6,7 +6,7 @@ a byte of a :class:`bytearray` (0 = free, 1 = allocated) because
 the fastest base pure Python has.
 
 Searching from bit 0 of a fragmented chunk still costs time in
-proportion to the distance to the answer, so a bitmap of 65536 bits
+proportion to the distance to the answer, so a bitmap of 32768 bits
 or more keeps an index beside it: a :class:`~genpool.runlist.RunList`
 of its long free runs, or, past a million bits, where a list of runs
 would grow too long to edit, a :class:`~genpool.runindex.RunIndex` of
@@ -29,7 +29,7 @@ _MASK64 = (1 << 64) - 1
 _SET_THEN_CLEAR = b"\x01\x00"
 # Bitmaps this large keep a RunList, and from _BLOCKS_FROM on a RunIndex;
 # below _LISTED_FROM a plain scan is as fast.
-_LISTED_FROM = 1 << 16
+_LISTED_FROM = 1 << 15
 _BLOCKS_FROM = 1 << 20
 
 
