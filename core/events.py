@@ -55,7 +55,7 @@ class Event:
 
     Every event is an immutable named tuple whose first two fields are
     ``pool`` and ``seq``; the rest depend on the kind of event.  A tuple
-    is built in one C call, which matters on every allocation of an
+    can be built in one C call, which matters on every allocation of an
     observed pool (a frozen dataclass costs five times as much).
     """
 
@@ -146,10 +146,6 @@ class BugRaised(_BugRaised, Event):
 
 
 Observer = Callable[[Event], object]
-
-#: ``new_event(EventClass, (pool, seq, ...))``: an event from all its field values,
-#: without the named tuple's Python-level ``__new__`` (for the allocation path).
-new_event = tuple.__new__
 
 
 class ObserverSlot:

@@ -27,10 +27,9 @@ from .events import (
     Freed,
     Observable,
     ObserverSlot,
-    new_event,
     next_seq,
 )
-from .tracking import Tracking, new_request, runs_as_allocations
+from .tracking import AllocRequest, Tracking, runs_as_allocations
 
 if TYPE_CHECKING:
     from .tracking import Allocation
@@ -38,6 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["Pool"]
 
 _MASK64 = ADDRESS_LIMIT - 1
+# A named-tuple record (event or tracker request) from all its field values,
+# in one C call: the class's own ``__new__`` is Python and costs twice as much.
+_record = tuple.__new__
 
 
 class Pool(Observable):
@@ -317,7 +319,7 @@ class Pool(Observable):
                         continue
                 addr = chunk._start + (start_bit << order)
                 if self._tracking is not None:
-                    request = new_request(self, chunk, addr, size, nbits << order, owner, algorithm.name)
+                    request = _record(AllocRequest, (self, chunk, addr, size, nbits << order, owner, algorithm.name))
                     try:
                         self._tracking.note_alloc(request, start_bit, nbits)
                     except BaseException:
@@ -326,9 +328,7 @@ class Pool(Observable):
                 chunk._avail -= nbits << order
                 if not self._observers:
                     return chunk, addr
-                event = new_event(
-                    Allocated, (self, next_seq(), chunk, addr, size, nbits << order, algorithm.name, owner)
-                )
+                event = _record(Allocated, (self, next_seq(), chunk, addr, size, nbits << order, algorithm.name, owner))
                 break
             else:
                 if self._destroyed:
@@ -413,7 +413,7 @@ class Pool(Observable):
                             self._tracking.note_free(chunk, start_bit, nbits)
                     if not self._observers:
                         return chunk
-                    event = new_event(
+                    event = _record(
                         Freed,
                         (self, next_seq(), chunk, addr, size, chunk._start + (start_bit << order), nbits << order),
                     )

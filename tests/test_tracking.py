@@ -189,10 +189,10 @@ def test_no_event_is_built_without_an_observer(monkeypatch: pytest.MonkeyPatch) 
 def test_events_built_on_the_allocation_path_equal_the_classes_own() -> None:
     chunk = tracked_pool().chunks[0]
     values = (chunk, 0x1000, 10, 16, "first_fit", "o")
-    quick = events.new_event(Allocated, (None, 7, *values))
+    quick = tuple.__new__(Allocated, (None, 7, *values))
     assert quick == Allocated(None, 7, *values) and type(quick) is Allocated
     assert isinstance(quick, events.Event) and quick.addr == 0x1000 and quick.owner == "o"
-    freed = events.new_event(Freed, (None, 8, chunk, 0x1003, 2, 0x1000, 8))
+    freed = tuple.__new__(Freed, (None, 8, chunk, 0x1003, 2, 0x1000, 8))
     assert freed == Freed(None, 8, chunk, 0x1003, 2, 0x1000, 8) and freed.start == 0x1000
     with pytest.raises(AttributeError):
         quick.addr = 0  # type: ignore[misc]
