@@ -47,8 +47,13 @@ class Bitmap:
 
     ``size`` arguments are bit counts, as in ``lib/bitmap.c``: a search
     looks only at bits below ``size``, which may not exceed :attr:`nbits`.
-    The search methods never change the bitmap; :meth:`set` and
+    The search methods never change the bits; :meth:`set` and
     :meth:`clear` are for the pool that owns it.
+
+    The searches are for allocation algorithms, which the pool calls with
+    its lock held, and may tighten the index as they go.  Anything else
+    that reads a live pool's bitmap from another thread should use
+    :meth:`runs`, :meth:`counts` or :attr:`raw`, which only read the bits.
     """
 
     __slots__ = ("_bits", "_nbits", "_first_clear", "_index")

@@ -16,8 +16,8 @@ near its first clear bit.
 Shorter runs are left out so that the list stays small however finely
 a chunk is fragmented: at most one entry per 41 bits, 9 bytes each.
 Every set and clear keeps the list exact, mostly from the list itself;
-a search that has just found a run remembers it, so that taking that
-run -- what a pool does next -- costs no second lookup.
+a search remembers where in the list it found its run, so that taking
+that run -- what a pool does next -- costs no second lookup.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class RunList:
     :meth:`note_clear` after clearing them.
     """
 
-    __slots__ = ("_bits", "_nbits", "_starts", "_lengths", "_levels", "_found_at", "_found_index")
+    __slots__ = ("_bits", "_nbits", "_starts", "_lengths", "_levels", "_found")
 
     def __init__(self, bits: bytearray) -> None:
         if len(bits) >= 1 << 32:
@@ -53,9 +53,8 @@ class RunList:
         self._starts = array("I")
         self._lengths = array("I")
         self._levels = bytearray()
-        # The run the last search returned: its start and its place in the list.
-        self._found_at = -1
-        self._found_index = 0
+        # Where in the list the last search found its run: the place to look first when it is taken.
+        self._found = 0
         pos = bits.find(0)
         while pos >= 0:
             end = bits.find(1, pos)
@@ -98,8 +97,7 @@ class RunList:
                 return -1
             # A level of 128 or more stands for a range of lengths.
             if lengths[index] >= nr:
-                self._found_at = run
-                self._found_index = index
+                self._found = index
                 return run
             index += 1
         return -1
@@ -108,12 +106,10 @@ class RunList:
 
     def note_set(self, start: int, end: int) -> None:
         """Bits ``[start, end)``, all clear before, were set."""
-        found_at, self._found_at = self._found_at, -1
         starts, lengths = self._starts, self._lengths
-        if start == found_at:
-            # The head of the run the last search found: no lookup needed.
-            index = self._found_index
-        else:
+        index = self._found
+        if index >= len(starts) or starts[index] != start:
+            # Not the head of the run the last search found: look it up.
             index = bisect_right(starts, start) - 1
             if index < 0 or starts[index] + lengths[index] <= start:
                 return  # inside a run too short to be listed
@@ -139,7 +135,6 @@ class RunList:
 
     def note_clear(self, start: int, end: int) -> None:
         """Bits ``[start, end)``, all set before, were cleared."""
-        self._found_at = -1
         bits, starts, lengths = self._bits, self._starts, self._lengths
         # Listed runs before ``start`` come before ``index``; the run after,
         # if listed, starts at ``end``.  A neighbour that is not listed is
