@@ -1,8 +1,9 @@
 """The pool: a list of chunks and the kernel's allocation loop over them.
 
 The code follows a pool's life in the order of ``lib/genalloc.c``: create,
-add chunks, translate addresses, destroy, allocate, free, query, choose
-an algorithm.  Semantics are the kernel's; where the kernel would crash
+add chunks, destroy, allocate, free, choose an algorithm.  What only reads
+a pool -- its properties, address translation, walking its chunks and
+allocations -- is in :mod:`genpool.pool_queries`.  Semantics are the kernel's; where the kernel would crash
 half-way (``BUG``), genpool checks first and raises :class:`PoolBug`
 with the pool unchanged.
 """
@@ -29,10 +30,11 @@ from .events import (
     ObserverSlot,
     next_seq,
 )
-from .tracking import AllocRequest, Tracking, runs_as_allocations
+from .pool_queries import PoolQueries
+from .tracking import AllocRequest, Tracking
 
 if TYPE_CHECKING:
-    from .tracking import Allocation
+    pass
 
 __all__ = ["Pool"]
 
@@ -42,7 +44,7 @@ _MASK64 = ADDRESS_LIMIT - 1
 _record = tuple.__new__
 
 
-class Pool(Observable):
+class Pool(PoolQueries, Observable):
     """A pool of special-purpose memory, carved into chunks (``struct gen_pool``).
 
     ``min_alloc_order`` is log2 of the granule: every allocation is a whole
@@ -94,43 +96,6 @@ class Pool(Observable):
     def __repr__(self) -> str:
         name = "" if self._name is None else f" {self._name!r}"
         return f"<Pool{name} order={self._order} chunks={len(self._chunks)} avail={self.avail}/{self.size}>"
-
-    # -- identity ----------------------------------------------------------
-
-    @property
-    def min_alloc_order(self) -> int:
-        """log2 of the granule size in bytes."""
-        return self._order
-
-    @property
-    def granule(self) -> int:
-        """Bytes per bitmap bit: ``2**min_alloc_order``."""
-        return 1 << self._order
-
-    @property
-    def nid(self) -> int:
-        """NUMA node id given at creation."""
-        return self._nid
-
-    @property
-    def name(self) -> str | None:
-        """The pool's name (set by ``devm_gen_pool_create``), or None."""
-        return self._name
-
-    @property
-    def algorithm(self) -> Algorithm:
-        """The default allocation algorithm."""
-        return self._algo
-
-    @property
-    def algorithm_data(self) -> object:
-        """The data given with the default algorithm."""
-        return self._data
-
-    @property
-    def destroyed(self) -> bool:
-        """Whether :meth:`destroy` has run."""
-        return self._destroyed
 
     # -- adding memory -----------------------------------------------------
 
@@ -184,25 +149,6 @@ class Pool(Observable):
         if event is not None:
             self._deliver(event)
         return chunk
-
-    # -- translating -------------------------------------------------------
-
-    def virt_to_phys(self, addr: int) -> int | None:
-        """Physical address of ``addr``, or None outside the pool or in a chunk without one."""
-        addr = check_address(addr)
-        for chunk in self._chunks:
-            if chunk._start <= addr <= chunk._end:
-                if chunk._phys is None:
-                    return None
-                return (chunk._phys + addr - chunk._start) & _MASK64
-        return None
-
-    def chunk_of(self, addr: int) -> Chunk | None:
-        """The chunk holding ``addr`` (newest first, as the kernel looks), or None."""
-        for chunk in self._chunks:
-            if chunk._start <= addr <= chunk._end:
-                return chunk
-        return None
 
     # -- destroying --------------------------------------------------------
 
@@ -442,84 +388,6 @@ class Pool(Observable):
             f"{chunk.address_of(free_bit):#x}-{chunk.address_of(free_bit) + granule - 1:#x} is not allocated "
             "(double free?)"
         )
-
-    # -- walking and asking ------------------------------------------------
-
-    @property
-    def chunks(self) -> tuple[Chunk, ...]:
-        """The chunks, newest first, as the kernel walks them."""
-        return self._chunks
-
-    def for_each_chunk(self, func: Callable[[Pool, Chunk, object], object], data: object = None) -> None:
-        """Call ``func(pool, chunk, data)`` for every chunk, newest first."""
-        if not callable(func):
-            raise InvalidArgument(f"func must be callable, not {type(func).__name__}")
-        for chunk in self._chunks:
-            func(self, chunk, data)
-
-    def has_addr(self, start: int, size: int) -> bool:
-        """Whether ``[start, start + size)`` lies inside one chunk (``gen_pool_has_addr``).
-
-        The end is computed in 64-bit arithmetic, as in the kernel.
-        """
-        start, size = check_address(start, "start"), check_size(size)
-        end = (start + size - 1) & _MASK64
-        for chunk in self._chunks:
-            if chunk._start <= start <= chunk._end:
-                if end <= chunk._end:
-                    return True
-        return False
-
-    @property
-    def avail(self) -> int:
-        """Unallocated bytes over all chunks (``gen_pool_avail``)."""
-        return sum(chunk._avail for chunk in self._chunks)
-
-    @property
-    def size(self) -> int:
-        """Bytes in all chunks (``gen_pool_size``)."""
-        return sum(chunk._end - chunk._start + 1 for chunk in self._chunks)
-
-    def view(self, addr: int, size: int) -> memoryview:
-        """The backing memory of ``[addr, addr + size)``, which must lie in one backed chunk."""
-        addr, size = check_address(addr), check_size(size)
-        for chunk in self._chunks:
-            if chunk._start <= addr <= chunk._end:
-                if chunk._memory is None:
-                    raise InvalidArgument(f"chunk {chunk._start:#x}-{chunk._end:#x} has no backing memory")
-                if addr + size - 1 > chunk._end:
-                    raise InvalidArgument(f"{addr:#x}+{size} runs past the end {chunk._end:#x} of its chunk")
-                offset = addr - chunk._start
-                return chunk._memory[offset : offset + size]
-        raise InvalidArgument(f"address {addr:#x} is outside every chunk of {self._label()}")
-
-    def allocations(self) -> list[Allocation]:
-        """Outstanding allocations in address order.
-
-        With trackers, one record per allocation, with what each tracker
-        recorded; without, one record per run of allocated granules.
-        """
-        with self._lock:
-            return self._allocations_locked()
-
-    def allocation_at(self, addr: int) -> Allocation | None:
-        """The outstanding allocation holding ``addr`` (needs a tracker), or None."""
-        addr = check_address(addr)
-        chunk = self.chunk_of(addr)
-        if chunk is None or self._tracking is None:
-            return None
-        with self._lock:
-            return self._tracking.allocation_at(chunk, (addr - chunk._start) >> self._order)
-
-    @property
-    def trackers(self) -> tuple[str, ...]:
-        """Names of the ownership trackers the pool keeps."""
-        return () if self._tracking is None else self._tracking.names
-
-    def _allocations_locked(self) -> list[Allocation]:
-        if self._tracking is not None:
-            return self._tracking.allocations()
-        return runs_as_allocations(self)
 
     # -- choosing the algorithm --------------------------------------------
 
