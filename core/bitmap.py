@@ -281,7 +281,8 @@ class Bitmap:
         self._bits[:] = bits
         found = self._bits.find(0)
         self._first_clear = self._nbits if found < 0 else found
-        self._index = _index_for(self._bits)
+        if self._index is not None:
+            self._index = type(self._index)(self._bits)
 
     @property
     def raw(self) -> bytearray:

@@ -502,6 +502,7 @@ def bitmaps(draw: st.DrawFn, kind: str, loaded: bool | None = None) -> Bitmap:
     assert type(bitmap._index) is INDEX_KINDS[kind if nbits else "plain"]
     if loaded if loaded is not None else draw(st.booleans()):
         bitmap._load(bits)
+        assert type(bitmap._index) is INDEX_KINDS[kind if nbits else "plain"]
     else:
         pos = 0
         while (one := bits.find(1, pos)) >= 0:
@@ -765,3 +766,25 @@ def test_run_list_is_exactly_the_long_runs(data: st.DataObject) -> None:
         assert list(bitmap._index._starts) == [start for start, _ in runs]
         assert list(bitmap._index._lengths) == [length for _, length in runs]
         assert bytes(bitmap._index._levels) == bytes(levels.LEVEL[min(n, levels.CAP)] for _, n in runs)
+
+
+@pytest.mark.parametrize("kind", INDEX_KINDS)
+@pytest.mark.parametrize("gap", [1, 2, 40, 41, 1000])
+def test_bitmap_and_index_take_at_most_1_25_bytes_a_bit(kind: str, gap: int) -> None:
+    """The memory target holds for any picture, the worst for a RunList included.
+
+    The list's worst is free runs just long enough to be listed, one set
+    bit apart; the footprint counts the index's entries, not the arrays'
+    spare capacity.
+    """
+    from genpool import runlist
+
+    period = runlist.SHORTEST + 1 if gap == 41 else gap + 1
+    nbits = 200_000
+    picture = (bytes(period - 1) + b"\x01") * (nbits // period)
+    picture += bytes(nbits - len(picture))
+    with index_kind(kind):
+        bitmap = Bitmap(nbits)
+    bitmap._load(picture)
+    assert type(bitmap._index) is INDEX_KINDS[kind]
+    assert bitmap.footprint() / nbits <= 1.25
