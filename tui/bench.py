@@ -166,6 +166,9 @@ async def _live(seconds: float, rate: float | None = None) -> dict[str, float]:
     feed.attach()
     observed = _run_producer(pool, seconds, rate)
     feed.detach()
+    # Its undrained queue would keep 65536 events alive through the app's run,
+    # and every full garbage collection there would walk them.
+    del feed
 
     app = _BenchApp([pool], remember_theme=False, theme="genpool-dark")
     async with app.run_test(size=(200, 50)) as pilot:
