@@ -206,17 +206,15 @@ class RunIndex:
         bits = self._bits
         longest = self._longest
         first = start >> _SHIFT
-        if (
-            end + _CAP <= self._nbits
-            and longest[end >> _SHIFT] == _CAP
-            and bits.find(1, end, end + _CAP) < 0
-            and (start == 0 or bits[start - 1] == 1)
-        ):
+        if end + _CAP <= self._nbits and (start == 0 or bits[start - 1] == 1) and bits.find(1, end, end + _CAP) < 0:
             # The head of a long run, as when filling an empty chunk: the rest
-            # of the run is still past the cap and its block's bound says so.
-            if end >> _SHIFT != first and bits.find(0, first << _SHIFT, start) < 0:
-                longest[first] = 0  # left wholly set: no run starts there now
-                self._levels[first] = 0
+            # of the run still reaches the cap, and now starts at ``end``.
+            if end >> _SHIFT != first:
+                if longest[end >> _SHIFT] != _CAP:
+                    self._raise(end, _CAP)
+                if bits.find(0, first << _SHIFT, start) < 0:
+                    longest[first] = 0  # left wholly set: no run starts there now
+                    self._levels[first] = 0
             return
         inner_first = first + 1 if start & (_BLOCK - 1) else first
         inner_end = end >> _SHIFT
