@@ -788,3 +788,33 @@ def test_bitmap_and_index_take_at_most_1_25_bytes_a_bit(kind: str, gap: int) -> 
     bitmap._load(picture)
     assert type(bitmap._index) is INDEX_KINDS[kind]
     assert bitmap.footprint() / nbits <= 1.25
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_index_bounds_hold_while_filling_a_real_size_bitmap(data: st.DataObject) -> None:
+    """The RunIndex shortcut for first fits at the head of a long run keeps every bound.
+
+    Only bitmaps with runs past the cap (4095 bits) take it, so this one is
+    real-size; first fits of assorted sizes cross block boundaries, and
+    frees now and then open holes behind the front.
+    """
+    from genpool import levels, runindex
+
+    nbits = threshold("blocks")
+    bitmap = Bitmap(nbits)
+    assert type(bitmap._index) is RunIndex
+    live = []
+    for _ in range(data.draw(st.integers(1, 60))):
+        nr = data.draw(st.one_of(st.integers(1, 600), st.sampled_from([511, 512, 513, 1024, 4095, 4096, 5000])))
+        if live and data.draw(st.integers(0, 4)) == 0:
+            start, length = live.pop(data.draw(st.integers(0, len(live) - 1)))
+            assert bitmap.clear(start, length)
+            continue
+        found = bitmap.find_next_zero_area(nbits, 0, nr)
+        if found < nbits:
+            assert bitmap.set(found, nr)
+            live.append((found, nr))
+    truth = true_longest_runs(bitmap.to_bytes(), 1 << runindex._SHIFT, levels.CAP)
+    bounds = list(bitmap._index._longest)
+    assert all(bound >= real for bound, real in zip(bounds, truth, strict=True))
