@@ -6,9 +6,11 @@ import operator
 
 from .errors import InvalidArgument
 
-__all__ = ["ADDRESS_LIMIT", "check_address", "check_nid", "check_order", "check_size"]
+__all__ = ["ADDRESS_LIMIT", "MASK64", "check_address", "check_nid", "check_order", "check_size"]
 
 ADDRESS_LIMIT = 1 << 64
+#: ``x & MASK64``: ``x`` in 64-bit unsigned arithmetic, as the kernel computes addresses.
+MASK64 = ADDRESS_LIMIT - 1
 
 
 def _integer(value: object, what: str) -> int:

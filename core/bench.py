@@ -165,7 +165,8 @@ def steady_state(
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     start = time.perf_counter()
     for batch in range(0, steps, _BATCH):
-        for step in range(batch, min(batch + _BATCH, steps)):
+        done = min(batch + _BATCH, steps)
+        for step in range(batch, done):
             if used < low or (used <= high and coins[step]):
                 size = sizes[step]
                 try:
@@ -182,7 +183,6 @@ def steady_state(
                 live.pop()
                 free(freed[0], freed[1])
                 used -= freed[2]
-        done = min(batch + _BATCH, steps)
         if progress is not None:
             progress(done)
         if deadline is not None and time.perf_counter() > deadline:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .args import MASK64
 from .errors import InvalidArgument
 from .levels import ONES, ZEROS
 from .runindex import RunIndex
@@ -25,7 +26,6 @@ from .runlist import RunList
 
 __all__ = ["Bitmap"]
 
-_MASK64 = (1 << 64) - 1
 _SET_THEN_CLEAR = b"\x01\x00"
 # Bitmaps this large keep a RunList, and from _BLOCKS_FROM on a RunIndex;
 # below _LISTED_FROM a plain scan is as fast.
@@ -202,8 +202,8 @@ class Bitmap:
         bits = self._bits
         while True:
             index = self.find_next_zero_bit(size, start)
-            index = (((index + offset + mask) & ~mask & _MASK64) - offset) & _MASK64
-            end = (index + nr) & _MASK64
+            index = (((index + offset + mask) & ~mask & MASK64) - offset) & MASK64
+            end = (index + nr) & MASK64
             if end > size:
                 return end
             busy = bits.find(1, index, end) if index < end else -1

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import host
 from .algorithm import Algorithm, AlignData, resolve
-from .args import ADDRESS_LIMIT, check_address, check_nid, check_order, check_size
+from .args import ADDRESS_LIMIT, MASK64, check_address, check_nid, check_order, check_size
 from .chunk import Chunk, writable_view
 from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
 from .events import (
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Pool"]
 
-_MASK64 = ADDRESS_LIMIT - 1
 # A named-tuple record (event or tracker request) from all its field values,
 # in one C call: the class's own ``__new__`` is Python and costs twice as much.
 _record = tuple.__new__
@@ -345,10 +344,10 @@ class Pool(PoolQueries, Observable):
             for chunk in self._chunks:
                 if chunk._start <= addr <= chunk._end:
                     last = addr + size - 1
-                    if last > chunk._end or (last < 0 and last & _MASK64 > chunk._end):
+                    if last > chunk._end or (last < 0 and last & MASK64 > chunk._end):
                         self._bug(
                             f"gen_pool_free of {addr:#x} size {size} in {self._label()}: "
-                            f"ends at {last & _MASK64:#x}, past the end {chunk._end:#x} of its chunk"
+                            f"ends at {last & MASK64:#x}, past the end {chunk._end:#x} of its chunk"
                         )
                     start_bit = (addr - chunk._start) >> order
                     if nbits:

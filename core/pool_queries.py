@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .args import ADDRESS_LIMIT, check_address, check_size
+from .args import MASK64, check_address, check_size
 from .errors import InvalidArgument
 from .tracking import runs_as_allocations
 
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from .tracking import Allocation, Tracking
 
 __all__ = ["PoolQueries"]
-
-_MASK64 = ADDRESS_LIMIT - 1
 
 
 class PoolQueries:
@@ -85,7 +83,7 @@ class PoolQueries:
             if chunk._start <= addr <= chunk._end:
                 if chunk._phys is None:
                     return None
-                return (chunk._phys + addr - chunk._start) & _MASK64
+                return (chunk._phys + addr - chunk._start) & MASK64
         return None
 
     def chunk_of(self, addr: int) -> Chunk | None:
@@ -115,7 +113,7 @@ class PoolQueries:
         The end is computed in 64-bit arithmetic, as in the kernel.
         """
         start, size = check_address(start, "start"), check_size(size)
-        end = (start + size - 1) & _MASK64
+        end = (start + size - 1) & MASK64
         for chunk in self._chunks:
             if chunk._start <= start <= chunk._end:
                 if end <= chunk._end:

@@ -34,10 +34,7 @@ from __future__ import annotations
 
 from array import array
 
-from .levels import AT_LEAST as _AT_LEAST
-from .levels import CAP as _CAP
-from .levels import LEVEL as _LEVEL
-from .levels import ZEROS
+from .levels import AT_LEAST, CAP, LEVEL, ZEROS
 
 __all__ = ["RunIndex"]
 
@@ -89,7 +86,7 @@ class RunIndex:
         """Lowest ``p >= start`` with bits ``[p, p + nr)`` clear and ``p + nr <= size``, else -1."""
         bits = self._bits
         longest = self._longest
-        need = nr if nr <= _CAP else _CAP
+        need = nr if nr <= CAP else CAP
         busy = bits.find(1, start, start + nr)
         if busy < 0:
             return start if start + nr <= size else -1
@@ -106,9 +103,9 @@ class RunIndex:
             return -1
         levels, groups = self._levels, self._groups
         # Runs longer than the cap are looked for among the capped blocks.
-        level = _LEVEL[need]
-        at_least = _AT_LEAST[level]
-        exact = size == self._nbits and nr <= _CAP
+        level = LEVEL[need]
+        at_least = AT_LEAST[level]
+        exact = size == self._nbits and nr <= CAP
         group = block >> _GROUP_SHIFT
         last_group = last >> _GROUP_SHIFT
         while True:
@@ -164,9 +161,9 @@ class RunIndex:
             pos = bits.find(0, pos, hi)
             if pos < 0:
                 break
-            stop = bits.find(1, pos, pos + _CAP)
+            stop = bits.find(1, pos, pos + CAP)
             if stop < 0:
-                stop = min(nbits, pos + _CAP)
+                stop = min(nbits, pos + CAP)
             if stop - pos > longest:
                 longest = stop - pos
             pos = stop if stop < hi else -1
@@ -175,8 +172,8 @@ class RunIndex:
                 # Runs starting in [pos, hi) are not measured yet; a longer
                 # stretch of clear bits starting there can only be one of them.
                 step = 1
-                while longest < _CAP:
-                    length = min(_CAP, longest + step)
+                while longest < CAP:
+                    length = min(CAP, longest + step)
                     if bits.find(ZEROS[length], pos, hi + length - 1) < 0:
                         if step == 1:
                             break
@@ -185,16 +182,16 @@ class RunIndex:
                     longest = length
                     step *= 2
         self._longest[block] = longest
-        self._levels[block] = _LEVEL[longest]
+        self._levels[block] = LEVEL[longest]
 
     def _raise(self, run_start: int, length: int) -> None:
         """A run of ``length`` clear bits now starts at ``run_start``."""
         block = run_start >> _SHIFT
-        if length > _CAP:
-            length = _CAP
+        if length > CAP:
+            length = CAP
         if self._longest[block] < length:
             self._longest[block] = length
-            level = _LEVEL[length]
+            level = LEVEL[length]
             if self._levels[block] < level:
                 self._levels[block] = level
                 group = block >> _GROUP_SHIFT
@@ -206,12 +203,12 @@ class RunIndex:
         bits = self._bits
         longest = self._longest
         first = start >> _SHIFT
-        if end + _CAP <= self._nbits and (start == 0 or bits[start - 1] == 1) and bits.find(1, end, end + _CAP) < 0:
+        if end + CAP <= self._nbits and (start == 0 or bits[start - 1] == 1) and bits.find(1, end, end + CAP) < 0:
             # The head of a long run, as when filling an empty chunk: the rest
             # of the run still reaches the cap, and now starts at ``end``.
             if end >> _SHIFT != first:
-                if longest[end >> _SHIFT] != _CAP:
-                    self._raise(end, _CAP)
+                if longest[end >> _SHIFT] != CAP:
+                    self._raise(end, CAP)
                 if bits.find(0, first << _SHIFT, start) < 0:
                     longest[first] = 0  # left wholly set: no run starts there now
                     self._levels[first] = 0
@@ -228,9 +225,9 @@ class RunIndex:
         # cheap, rather than let searches trip over a stale bound.
         head = (start == 0 or bits[start - 1] == 1) and not inner_first <= first < inner_end
         if end < self._nbits and bits[end] == 0:
-            stop = bits.find(1, end, end + _CAP)
+            stop = bits.find(1, end, end + CAP)
             if stop < 0:
-                stop = min(self._nbits, end + _CAP)
+                stop = min(self._nbits, end + CAP)
             rest = stop - end
             if longest[end >> _SHIFT] < rest:
                 self._raise(end, rest)
@@ -251,10 +248,10 @@ class RunIndex:
     def note_clear(self, start: int, end: int) -> None:
         """Bits ``[start, end)``, all set before, were cleared."""
         bits = self._bits
-        floor = start - _CAP
+        floor = start - CAP
         run_start = bits.rfind(1, floor if floor > 0 else 0, start) + 1
-        if (run_start == 0 and floor > 0) or self._longest[run_start >> _SHIFT] == _CAP:
+        if (run_start == 0 and floor > 0) or self._longest[run_start >> _SHIFT] == CAP:
             # The merged run's block has the largest bound there is already.
             return
-        stop = bits.find(1, end, run_start + _CAP)
-        self._raise(run_start, (stop if stop >= 0 else min(self._nbits, run_start + _CAP)) - run_start)
+        stop = bits.find(1, end, run_start + CAP)
+        self._raise(run_start, (stop if stop >= 0 else min(self._nbits, run_start + CAP)) - run_start)

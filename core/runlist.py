@@ -25,10 +25,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 
-from .levels import AT_LEAST as _AT_LEAST
-from .levels import CAP as _CAP
-from .levels import LEVEL as _LEVEL
-from .levels import ZEROS
+from .levels import AT_LEAST, CAP, LEVEL, ZEROS
 
 __all__ = ["SHORTEST", "RunList"]
 
@@ -63,7 +60,7 @@ class RunList:
             if end - pos >= SHORTEST:
                 self._starts.append(pos)
                 self._lengths.append(end - pos)
-                self._levels.append(_LEVEL[min(end - pos, _CAP)])
+                self._levels.append(LEVEL[min(end - pos, CAP)])
             pos = bits.find(0, end)
 
     def footprint(self) -> int:
@@ -89,7 +86,7 @@ class RunList:
         else:
             index = 0
         levels = self._levels
-        at_least = _AT_LEAST[_LEVEL[nr if nr < _CAP else _CAP]]
+        at_least = AT_LEAST[LEVEL[nr if nr < CAP else CAP]]
         while (match := at_least.search(levels, index)) is not None:
             index = match.start()
             run = starts[index]
@@ -119,15 +116,15 @@ class RunList:
         levels = self._levels
         if before >= SHORTEST:
             lengths[index] = before
-            levels[index] = _LEVEL[before if before < _CAP else _CAP]
+            levels[index] = LEVEL[before if before < CAP else CAP]
             if after >= SHORTEST:
                 starts.insert(index + 1, end)
                 lengths.insert(index + 1, after)
-                levels.insert(index + 1, _LEVEL[after if after < _CAP else _CAP])
+                levels.insert(index + 1, LEVEL[after if after < CAP else CAP])
         elif after >= SHORTEST:
             starts[index] = end
             lengths[index] = after
-            levels[index] = _LEVEL[after if after < _CAP else _CAP]
+            levels[index] = LEVEL[after if after < CAP else CAP]
         else:
             del starts[index]
             del lengths[index]
@@ -161,7 +158,7 @@ class RunList:
         if length < SHORTEST:
             return
         levels = self._levels
-        level = _LEVEL[length if length < _CAP else _CAP]
+        level = LEVEL[length if length < CAP else CAP]
         if left:
             lengths[index - 1] = length
             levels[index - 1] = level

@@ -11,46 +11,16 @@ index must never change an answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import genpool
-import genpool.bitmap
 import pytest
 from genpool import Bitmap, InvalidArgument
 from genpool.runindex import RunIndex
 from genpool.runlist import RunList
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
+from index_kinds import INDEX_KINDS, index_kind, threshold
 
 MASK64 = (1 << 64) - 1
-
-
-#: The index a bitmap keeps: none, a list of its long free runs, or per-block bounds.
-INDEX_KINDS = {"plain": type(None), "list": RunList, "blocks": RunIndex}
-
-
-def threshold(kind: str) -> int:
-    """How large a bitmap must be to keep an index of ``kind`` (``core/bitmap.py``)."""
-    return genpool.bitmap._BLOCKS_FROM if kind == "blocks" else genpool.bitmap._LISTED_FROM
-
-
-@contextmanager
-def index_kind(kind: str) -> Iterator[None]:
-    """Make bitmaps created inside the block keep an index of ``kind``, whatever their size.
-
-    Small bitmaps then run an index fast; "plain" tests the scans alone.
-    Only construction reads the thresholds, so a bitmap keeps what it was
-    built with.
-    """
-    never = 1 << 62
-    old = genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM
-    genpool.bitmap._LISTED_FROM = 1 if kind == "list" else never
-    genpool.bitmap._BLOCKS_FROM = 1 if kind == "blocks" else never
-    try:
-        yield
-    finally:
-        genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM = old
 
 
 # -- a literal transcription of lib/bitmap.c ------------------------------

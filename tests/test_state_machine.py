@@ -9,18 +9,17 @@ exception type, on avail and size, and on every chunk's bits.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 
 import genpool
-import genpool.bitmap
 import genpool.kernel as K
 import hypothesis.strategies as st
 from genpool import AlignData, FixedData, InvalidArgument, KernelWarning, NoSpace, Pool, PoolBug
-from genpool.runindex import RunIndex
-from genpool.runlist import RunList
 from hypothesis import Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from index_kinds import INDEX_KINDS, index_kind
 
 MASK64 = (1 << 64) - 1
 ALGORITHMS = ("first_fit", "first_fit_align", "first_fit_order_align", "best_fit", "fixed_alloc")
@@ -235,7 +234,7 @@ class PoolMachine(RuleBasedStateMachine):
     # -- chunks ---------------------------------------------------------------------------
 
     STRETCH = False  # chunks of up to 48 granules; the indexed machines go up to 576
-    INDEX: type | None = None  # the index every chunk's bitmap keeps (None: as its size decides)
+    INDEX: str | None = None  # the kind of index every chunk's bitmap keeps (None: as its size decides)
 
     @precondition(lambda self: len(self.model.chunks) < 4)
     @rule(
@@ -251,14 +250,8 @@ class PoolMachine(RuleBasedStateMachine):
         size = nbits * (stretch if self.STRETCH else 1) * granule + tail % granule
         owner = f"chunk{len(self.slots)}"
         expected = self.model.add(addr, size, owner)
-        old = genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM
-        if self.INDEX is not None:
-            genpool.bitmap._LISTED_FROM = 1 if self.INDEX is RunList else 1 << 62
-            genpool.bitmap._BLOCKS_FROM = 1 if self.INDEX is RunIndex else 1 << 62
-        try:
+        with index_kind(self.INDEX) if self.INDEX is not None else contextlib.nullcontext():
             outcome, _ = call(self.pool.add_owner, addr, None, size, owner=owner)
-        finally:
-            genpool.bitmap._LISTED_FROM, genpool.bitmap._BLOCKS_FROM = old
         assert outcome[0] == ("raise" if expected else "ok")
         if expected:
             assert outcome[1] is expected
@@ -495,17 +488,17 @@ class ListedPoolMachine(PoolMachine):
     """
 
     STRETCH = True
-    INDEX: type | None = RunList
+    INDEX: str | None = "list"
 
     @invariant()
     def chunks_are_indexed(self) -> None:
-        assert all(type(chunk.bitmap._index) is self.INDEX for chunk in self.pool.chunks)
+        assert all(type(chunk.bitmap._index) is INDEX_KINDS[self.INDEX] for chunk in self.pool.chunks)
 
 
 class BlockIndexedPoolMachine(ListedPoolMachine):
     """The same again, with a RunIndex of per-block bounds in every bitmap."""
 
-    INDEX = RunIndex
+    INDEX = "blocks"
 
 
 for machine in (ListedPoolMachine, BlockIndexedPoolMachine):

@@ -15,10 +15,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-import genpool.bitmap
 import genpool.kernel as K
 import pytest
 from genpool import AlignData, NoSpace, Pool
+from index_kinds import INDEX_KINDS, index_kind
 
 THREADS = 8
 STEPS = 2000
@@ -143,15 +143,11 @@ def worker(pool: Pool, ledger: Ledger, barrier: threading.Barrier, tid: int, *, 
 @pytest.mark.parametrize("index", ["plain", "list", "blocks"])
 @pytest.mark.parametrize("kernel", [False, True], ids=["pythonic", "kernel"])
 @pytest.mark.parametrize("chunks", [1, 4])
-def test_threads_never_share_a_granule(kernel: bool, chunks: int, index: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_threads_never_share_a_granule(kernel: bool, chunks: int, index: str) -> None:
     # Each kind of bitmap index, on chunks small enough to run fast.
-    never = 1 << 62
-    monkeypatch.setattr(genpool.bitmap, "_LISTED_FROM", 1 if index == "list" else never)
-    monkeypatch.setattr(genpool.bitmap, "_BLOCKS_FROM", 1 if index == "blocks" else never)
-    pool, _ = backed_pool(chunks)
-    monkeypatch.undo()
-    kind = {"plain": "NoneType", "list": "RunList", "blocks": "RunIndex"}[index]
-    assert all(type(chunk.bitmap._index).__name__ == kind for chunk in pool.chunks)
+    with index_kind(index):
+        pool, _ = backed_pool(chunks)
+    assert all(type(chunk.bitmap._index) is INDEX_KINDS[index] for chunk in pool.chunks)
     ledger = Ledger(pool)
     barrier = threading.Barrier(THREADS)
     run_threads(lambda tid: worker(pool, ledger, barrier, tid, kernel=kernel))
