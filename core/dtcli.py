@@ -179,4 +179,5 @@ def _print(path: str, report: dict[str, Any]) -> None:
         print("\nconsumers:")
     for use in report["consumers"]:
         pool = "no pool" if not use["resolves"] else "unnamed pool" if use["pool"] is None else f"pool {use['pool']!r}"
-        print(f"  {use['node']} {use['property']}[{use['index']}] -> {use['target']}: {pool} of {use['device']}")
+        owner = f"of {use['device']}" if use["device"] else "(no device)"
+        print(f"  {use['node']} {use['property']}[{use['index']}] -> {use['target']}: {pool} {owner}")
