@@ -9,11 +9,12 @@ node, so that :func:`genpool.kernel.of_gen_pool_get` works on it.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import GenPoolError
+from .errors import InvalidArgument
 
 if TYPE_CHECKING:
     from .device import Device
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["DeviceNode", "DeviceTreeError", "load", "probe_sram"]
 
 
-class DeviceTreeError(GenPoolError, ValueError):
-    """A device tree that cannot be read: the message names the file and line where it can."""
+class DeviceTreeError(InvalidArgument):
+    """A device tree that cannot be read or used: the message names the file and line where it can."""
 
 
 class DeviceNode:
@@ -158,6 +159,22 @@ class DeviceNode:
         if name not in self.properties:
             return None
         return encode_value(self.properties[name])
+
+    def read_string(self, name: str) -> str | None:
+        """``of_property_read_string``: the property's first string, or None when it is absent.
+
+        A value that is not a NUL-terminated string raises
+        :class:`DeviceTreeError` with the kernel's errno: ``ENODATA`` when
+        it is empty, ``EILSEQ`` when no NUL ends it.
+        """
+        value = self.raw(name)
+        if value is None:
+            return None
+        if not value:
+            raise DeviceTreeError(f"{self.path}: property {name!r} is empty, not a string", errno=errno.ENODATA)
+        if b"\0" not in value:
+            raise DeviceTreeError(f"{self.path}: property {name!r} is not NUL-terminated", errno=errno.EILSEQ)
+        return value.partition(b"\0")[0].decode(errors="replace")
 
     def cells(self, name: str) -> tuple[int, ...] | None:
         """The property's 32-bit big-endian cells (a short tail ignored), or None when it is absent."""

@@ -228,16 +228,14 @@ def _reserve_regions(device: SramDevice, res: Resource, claimed: list[Resource],
 
 
 def _label(block: _Block) -> str:
-    """The partition's name: its ``label`` (read as ``of_property_read_string`` reads it), else its full name."""
+    """The partition's name: its ``label``, else its full node name; a label that is no string fails the probe."""
     child = block.node
     assert child is not None
-    label = child.raw("label")
-    if label is None:
-        return child.full_name
-    if not label or b"\0" not in label:
-        code = errno.ENODATA if not label else errno.EILSEQ
-        raise _ProbeFailed(f"{child.path} has invalid label name", code)
-    return label.partition(b"\0")[0].decode(errors="replace")
+    try:
+        label = child.read_string("label")
+    except DeviceTreeError as exc:
+        raise _ProbeFailed(f"{child.path} has invalid label name", exc.errno) from None
+    return child.full_name if label is None else label
 
 
 def _add_partition(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
@@ -333,3 +334,32 @@ def test_probe_matches_a_granule_model(case: tuple[int, int, list[tuple[int, int
             for address in range(chunk.start_addr, chunk.end_addr + 1):
                 assert owner.pop(address) == pool.name
     assert set(owner.values()) <= {"reserved"}
+
+
+def test_a_label_is_read_as_the_kernel_reads_a_string(tmp_path: Path) -> None:
+    # of_property_read_string takes the first of several strings, in sram.c and of_gen_pool_get alike.
+    root = load(
+        write_dts(
+            tmp_path,
+            '\tsram@0 { compatible = "mmio-sram"; reg = <0 0x1000>; #address-cells = <1>; #size-cells = <1>;\n'
+            '\t\tranges = <0 0 0x1000>; fw: fw@0 { reg = <0 0x100>; pool; label = "first", "second"; };\n\t};\n'
+            "\tuser { sram = <&fw>; };\n",
+        )
+    )
+    [device] = probe_sram(root)
+    assert [pool.name for pool in device.pools] == [None, "first"]
+    assert K.of_gen_pool_get(root.find("/user"), "sram", 0) is device.get_pool("first")
+
+
+def test_of_gen_pool_get_falls_back_to_the_full_name_when_the_label_is_no_string() -> None:
+    root = DeviceNode("")
+    sram = DeviceNode("sram@0", parent=root)
+    part = DeviceNode("part@0", parent=sram, properties={"label": b"\x01\x02"})
+    sram.device = SramDevice("0.sram", sram, "mmio-sram")
+    pool = sram.device.create_pool(5, -1, "part@0")
+    user = DeviceNode("user", parent=root, properties={"sram": [part]})
+    assert K.of_gen_pool_get(user, "sram", 0) is pool
+    with pytest.raises(DeviceTreeError, match="not NUL-terminated") as info:
+        part.read_string("label")
+    assert info.value.errno == errno.EILSEQ
+    assert part.read_string("missing") is None
