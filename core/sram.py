@@ -62,6 +62,7 @@ class _Block:
     node: DeviceNode | None = None
     res: Resource | None = None
     flags: dict[str, bool] = field(default_factory=dict)
+    label: str = ""
 
     @property
     def partition(self) -> bool:
@@ -209,11 +210,12 @@ def _reserve_regions(device: SramDevice, res: Resource, claimed: list[Resource],
             raise _ProbeFailed(f"reserved block {child.path} outside the sram area", errno.EINVAL)
         flags = {name: name in child.properties for name in ("export", "pool", "protect-exec")}
         block = _Block(child_res.start - res.start, child_res.size, child, child_res, flags)
+        if block.partition:
+            block.label = _label(child)
         blocks.append(block)
         device.reserved.append((child, child_res))
     blocks.append(_Block(res.size, 0))  # the end marker
     blocks.sort(key=lambda block: block.start)  # list_sort is stable, as sort() is
-    labels = {id(block): _label(block) for block in blocks if block.partition}
     virt_base = res.start  # the emulated mapping is the identity
     pool = device.get_pool(None) if not map_only_reserved else None
     cur_start = 0
@@ -221,16 +223,14 @@ def _reserve_regions(device: SramDevice, res: Resource, claimed: list[Resource],
         if block.start < cur_start:
             raise _ProbeFailed(f"block at 0x{block.start:x} starts after current offset 0x{cur_start:x}", errno.EINVAL)
         if block.partition:
-            _add_partition(device, block, labels[id(block)], res.start + block.start, claimed, map_only_reserved)
+            _add_partition(device, block, res.start + block.start, claimed, map_only_reserved)
         if block.start != cur_start and pool is not None:
             kernel.gen_pool_add_virt(pool, virt_base + cur_start, res.start + cur_start, block.start - cur_start, -1)
         cur_start = block.start + block.size
 
 
-def _label(block: _Block) -> str:
+def _label(child: DeviceNode) -> str:
     """The partition's name: its ``label``, else its full node name; a label that is no string fails the probe."""
-    child = block.node
-    assert child is not None
     try:
         label = child.read_string("label")
     except DeviceTreeError as exc:
@@ -239,7 +239,7 @@ def _label(block: _Block) -> str:
 
 
 def _add_partition(
-    device: SramDevice, block: _Block, label: str, start: int, claimed: list[Resource], map_only_reserved: bool
+    device: SramDevice, block: _Block, start: int, claimed: list[Resource], map_only_reserved: bool
 ) -> None:
     """``sram_add_partition``: a named pool for ``pool`` and for ``protect-exec``, a file for ``export``."""
     assert block.node is not None and block.res is not None
@@ -247,17 +247,17 @@ def _add_partition(
         _request(block.res, claimed, _range(block.res))
     base = start  # virt_base + block.start, with the identity mapping
     if block.flags["pool"]:
-        _add_pool(device, label, base, start, block.size)
+        _add_pool(device, block.label, base, start, block.size)
     if block.flags["protect-exec"]:
         if base % PAGE_SIZE or (base + block.size) % PAGE_SIZE:
             raise _ProbeFailed(
                 "SRAM pool marked with 'protect-exec' is not page aligned and will not be created.", errno.ENOMEM
             )
-        _add_pool(device, label, base, start, block.size)
+        _add_pool(device, block.label, base, start, block.size)
     device.partitions.append(
         Partition(
             node=block.node,
-            label=label,
+            label=block.label,
             start=start,
             size=block.size,
             pool=block.flags["pool"] or block.flags["protect-exec"],

@@ -363,3 +363,12 @@ def test_of_gen_pool_get_falls_back_to_the_full_name_when_the_label_is_no_string
         part.read_string("label")
     assert info.value.errno == errno.EILSEQ
     assert part.read_string("missing") is None
+
+
+def test_errors_come_in_the_kernels_order(tmp_path: Path) -> None:
+    # sram.c reads each child's label in the same pass that checks its range, in source order.
+    children = "\t\ta@0 { reg = <0 0x100>; pool; label; };\n\t\tb@7000 { reg = <0x7000 0x2000>; };"
+    bad, _ = probe_children(tmp_path, children)
+    assert "/sram@10000/a@0 has invalid label name" in failed(bad)
+    bad, _ = probe_children(tmp_path, "\n".join(reversed(children.split("\n"))))
+    assert "reserved block /sram@10000/b@7000 outside the sram area" in failed(bad)
