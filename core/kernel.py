@@ -124,8 +124,11 @@ def of_gen_pool_get(np: DeviceNode, propname: str, index: int) -> Pool | None:
     if device is None:
         parent = np_pool.parent
         device = parent.device if parent is not None else None
-        label = np_pool.properties.get("label")
-        name = label if isinstance(label, str) else np_pool.full_name
+        try:
+            name = np_pool.read_string("label")
+        except InvalidArgument:  # of_property_read_string failed: name stays NULL
+            name = None
+        name = name if name is not None else np_pool.full_name
     return device.get_pool(name) if device is not None else None
 
 
