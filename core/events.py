@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import InvalidArgument
+from .reprs import record_repr
 
 if TYPE_CHECKING:
     from .chunk import Chunk
@@ -92,6 +93,9 @@ class Allocated(_Allocated, Event):
 
     __slots__ = ()
 
+    def __repr__(self) -> str:
+        return record_repr(self, self._fields)
+
 
 class _Freed(NamedTuple):
     pool: Pool
@@ -107,6 +111,9 @@ class Freed(_Freed, Event):
     """``free(addr, size)`` cleared ``nbytes`` from ``start`` (``addr`` rounded down to a granule)."""
 
     __slots__ = ()
+
+    def __repr__(self) -> str:
+        return record_repr(self, self._fields)
 
 
 class _AlgorithmSet(NamedTuple):

@@ -176,6 +176,19 @@ class Pool(PoolQueries, Observable):
             self._deliver(event)
         host.get_host().pool_destroyed(self)
 
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: object) -> None:
+        """Destroy the pool at the end of a ``with`` block.
+
+        Allocations still outstanding raise the PoolBug of :meth:`destroy`
+        here, unless the block is already raising: then the pool is left
+        as it is and the block's own exception goes on.
+        """
+        if exc_type is None or self.avail == self.size:
+            self.destroy()
+
     # -- allocating --------------------------------------------------------
 
     def alloc(self, size: int, *, algo: Any = None, data: object = None, owner: object = None) -> int:

@@ -120,6 +120,10 @@ class PoolQueries:
                     return True
         return False
 
+    def __contains__(self, addr: int) -> bool:
+        """``addr in pool``: whether the byte at ``addr`` is in a chunk (``has_addr(addr, 1)``)."""
+        return self.has_addr(addr, 1)
+
     @property
     def avail(self) -> int:
         """Unallocated bytes over all chunks (``gen_pool_avail``)."""
