@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -83,3 +84,27 @@ def test_the_simulation_really_hides_textual() -> None:
     code = code.format(modules=sorted(TUI_EXTRA_MODULES))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "ModuleNotFoundError: No module named 'textual'" in result.stderr
+
+
+README = (ROOT / "README.md").read_text()
+DOCS_URL = PROJECT["urls"]["Documentation"]
+
+
+def test_readme_links_are_absolute_for_the_package_index() -> None:
+    """The README is the package's page on the index, where relative links break."""
+    targets = re.findall(r"\]\(([^)]+)\)", README)
+    assert targets, "the README links to the documentation"
+    assert [target for target in targets if not target.startswith("https://")] == []
+    assert any(target.startswith(DOCS_URL) for target in targets)
+
+
+@pytest.mark.parametrize("repo_only", ["product contract", "SPEC", "core/", "tests/test_", "genpool/hookspecs.py"])
+def test_readme_names_nothing_a_user_of_the_package_cannot_see(repo_only: str) -> None:
+    assert repo_only not in README
+
+
+def test_the_changelog_has_an_entry_for_the_version() -> None:
+    import genpool
+
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog or f"## [{genpool.__version__}]" in changelog
