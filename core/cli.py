@@ -8,6 +8,7 @@ import re
 import statistics
 import sys
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from . import __version__
 from .console import format_table, progress_line
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .tui.cli import run_default
 
             return run_default()
-        return args.run(args)
+        return int(args.run(args))
     except BrokenPipeError:
         # The reader (say, `| head`) went away: not an error of ours.
         sys.stderr.close()
@@ -141,8 +142,8 @@ def _run_bench(args: argparse.Namespace) -> int:
                     progress=task("naive baseline", args.steps),
                 )
                 results.append(naive.as_dict())
-                for result in results[:-1]:
-                    result["vs_naive"] = result["ops_per_second"] / naive.ops_per_second
+                for row in results[:-1]:
+                    row["vs_naive"] = cast(float, row["ops_per_second"]) / naive.ops_per_second
     finally:
         stop()
     if args.json:
@@ -177,7 +178,7 @@ def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], 
             row = result.as_dict()
             row["vs_naive"] = result.ops_per_second / naive.ops_per_second
             results.append(row)
-    bare = results[0]["ops_per_second"]
+    bare = cast(float, results[0]["ops_per_second"])
     for trackers, observer in ((("tag",), False), (("callsite",), False), ((), True)):
         result = bench.steady_state(
             "first_fit",

@@ -63,4 +63,5 @@ class DeviceNode:
             return None
         if not 0 <= index < len(targets) or not isinstance(targets[index], DeviceNode):
             return None
-        return targets[index]
+        target: DeviceNode = targets[index]
+        return target

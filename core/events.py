@@ -194,7 +194,7 @@ class Observable:
         else:
             raise InvalidArgument(f"an observer must be callable or a registered name, not {type(observer).__name__}")
         with self._lock:
-            self._observers = (*self._observers, slot)
+            self._observers = (*self._observers, slot)  # type: ignore[misc]  # a slot of Pool
         return slot.callback
 
     def unobserve(self, observer: Observer) -> None:
@@ -203,7 +203,7 @@ class Observable:
             kept = tuple(slot for slot in self._observers if slot.callback != observer)
             if len(kept) == len(self._observers):
                 raise InvalidArgument(f"{observer!r} is not observing {self._label()}")
-            self._observers = kept
+            self._observers = kept  # type: ignore[misc]  # a slot of Pool
 
     @property
     def observers(self) -> tuple[Observer, ...]:
@@ -228,4 +228,4 @@ class Observable:
             warnings.warn(f"observer {slot.label} raised {type(exc).__name__}: {exc}", ObserverWarning, stacklevel=5)
         if slot.failures >= MAX_FAILURES:
             with self._lock:
-                self._observers = tuple(other for other in self._observers if other is not slot)
+                self._observers = tuple(other for other in self._observers if other is not slot)  # type: ignore[misc]

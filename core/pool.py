@@ -31,7 +31,7 @@ from .events import (
     next_seq,
 )
 from .pool_queries import PoolQueries
-from .tracking import AllocRequest, Tracking
+from .tracking import Allocation, AllocRequest, Tracking
 
 if TYPE_CHECKING:
     pass
@@ -412,7 +412,7 @@ class Pool(PoolQueries, Observable):
         if event is not None:
             self._deliver(event)
 
-    def _bug(self, message: str, outstanding: tuple = ()) -> NoReturn:
+    def _bug(self, message: str, outstanding: tuple[Allocation, ...] = ()) -> NoReturn:
         """Raise PoolBug; observers hear of it first (called with the lock held)."""
         if self._observers:
             event = BugRaised(self, next_seq(), message, outstanding)
