@@ -41,8 +41,10 @@ def requirement_names(requirements: list[str]) -> set[str]:
     return {requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip() for requirement in requirements}
 
 
-def test_the_core_depends_on_pluggy_alone() -> None:
-    assert requirement_names(PROJECT["dependencies"]) == {"pluggy"}
+def test_the_core_needs_pluggy_and_nothing_of_the_ui_stack() -> None:
+    core = requirement_names(PROJECT["dependencies"])
+    assert "pluggy" in core
+    assert not core & requirement_names(PROJECT["optional-dependencies"]["tui"])
 
 
 def test_the_tui_extra_holds_every_module_the_debugger_imports() -> None:
