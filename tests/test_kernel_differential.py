@@ -1,0 +1,93 @@
+"""``genpool.kernel`` against the real ``lib/genalloc.c`` of Linux 6.12.
+
+The kernel file is compiled unmodified with our shim (:mod:`kernel_build`)
+and both are driven with the same seeded random traces
+(:mod:`kernel_diff`), compared after every operation.  The suite runs
+``DEFAULT_TRACES`` traces; ``--kernel-traces N`` or
+``GENPOOL_KERNEL_TRACES=N`` runs more.  Where the kernel source cannot be
+had the tests fail with the reason: they are never skipped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+import genpool
+import genpool.kernel as K
+import kernel_build
+import kernel_diff
+import pytest
+
+DEFAULT_TRACES = 300
+
+
+@pytest.fixture(scope="module")
+def kernel() -> tuple[ctypes.CDLL, str]:
+    """The built C library and its kernel version; a one-line failure if it cannot be had."""
+    try:
+        lib, version = kernel_build.load()
+    except kernel_build.KernelUnavailable as error:
+        pytest.fail(f"the kernel's lib/genalloc.c is unavailable: {error}", pytrace=False)
+    return kernel_diff.bind(lib), version
+
+
+@pytest.fixture
+def traces(request: pytest.FixtureRequest) -> int:
+    """How many traces to run: the option, else the environment variable, else the default."""
+    option = request.config.getoption("--kernel-traces", default=None)
+    return int(option or os.environ.get("GENPOOL_KERNEL_TRACES") or DEFAULT_TRACES)
+
+
+def test_the_library_is_linux_6_12(kernel: tuple[ctypes.CDLL, str]) -> None:
+    assert kernel[1].startswith("6.12.")
+
+
+def test_random_traces_agree_with_the_kernel(
+    kernel: tuple[ctypes.CDLL, str], traces: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lib, version = kernel
+    stats = kernel_diff.Stats()
+    for seed in range(traces):
+        kernel_diff.run_trace(lib, seed, stats)
+    # The traces must reach what they are for: BUGs, WARN_ONs and many operations.
+    assert stats.traces == traces
+    assert stats.operations > 40 * traces
+    assert stats.bugs > traces and stats.warnings > traces // 4
+    with capsys.disabled():
+        print(
+            f"\nLinux {version}: {stats.traces} traces, {stats.operations} operations compared, "
+            f"{stats.bugs} BUGs, {stats.warnings} WARN_ONs"
+        )
+
+
+def test_a_divergence_is_reported_with_its_seed_and_operation(
+    kernel: tuple[ctypes.CDLL, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison can fail: a genpool that frees one granule too few is caught."""
+    lib, _ = kernel
+    free = genpool.Pool.free_owner
+
+    def short_free(pool: genpool.Pool, addr: int, size: int) -> object:
+        return free(pool, addr, max(0, size - pool.granule))
+
+    monkeypatch.setattr(genpool.Pool, "free_owner", short_free)
+    with pytest.raises(kernel_diff.Divergence, match=r"^seed \d+, operation \d+ free"):
+        for seed in range(50):
+            kernel_diff.run_trace(lib, seed, kernel_diff.Stats())
+
+
+def test_a_kernel_bug_is_caught_and_the_pool_restored(kernel: tuple[ctypes.CDLL, str]) -> None:
+    """A double free BUGs in C (longjmp back to the harness) and raises PoolBug in genpool."""
+    lib, _ = kernel
+    cpool = lib.gen_pool_create(4, -1)
+    assert lib.gen_pool_add_owner(cpool, 0x1000, 2**64 - 1, 0x100, -1, None) == 0
+    assert lib.h_alloc(cpool, 0x20) == 0x1000
+    assert lib.h_free_owner(cpool, 0x1000, 0x20, None) == 0
+    assert lib.h_free_owner(cpool, 0x1000, 0x20, None) > 0  # the line of genalloc.c that called BUG
+    assert lib.h_free_owner(cpool, 0x9000, 0x20, None) > 0  # outside every chunk
+    assert lib.h_destroy(cpool) == 0
+    pool = K.gen_pool_create(4, -1)
+    K.gen_pool_add(pool, 0x1000, 0x100, -1)
+    with pytest.raises(genpool.PoolBug):
+        K.gen_pool_free(pool, 0x1000, 0x20)
