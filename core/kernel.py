@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -98,7 +99,10 @@ class genpool_data_align(AlignData):  # noqa: N801 -- the kernel's name
     """
 
     def __post_init__(self) -> None:
-        align = check_size(self.align, "align")
+        align = self.align
+        if isinstance(align, bool) or not hasattr(type(align), "__index__"):
+            raise InvalidArgument(f"align must be an integer, not {type(align).__name__}")
+        align = operator.index(align)
         if not 0 < align <= _INT_MAX:
             raise InvalidArgument(f"align {align} is outside 1 .. 2**31-1 (a positive C int)")
         object.__setattr__(self, "align", align)
