@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import random
 import warnings
+from collections import Counter
 from ctypes import POINTER, Structure, byref, c_bool, c_int, c_size_t, c_uint64, c_ulong, c_void_p
 from dataclasses import dataclass, field
 
@@ -93,9 +94,12 @@ class Stats:
     """What a run of traces compared."""
 
     traces: int = 0
+    #: Operations compared: every call made on both sides.
     operations: int = 0
     bugs: int = 0
     warnings: int = 0
+    #: How many times each kind of operation ran ("alloc", "free_owner", "set_algo", ...).
+    kinds: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -283,6 +287,8 @@ def _call(trace: _Trace, c_call, g_call) -> tuple[object, object]:
     trace.same("WARN_ON count", c_warned, g_warned)
     trace.same("return value", c_value, g_value)
     trace.stats.bugs += c_value == "BUG"
+    trace.stats.kinds[trace.op.split()[0]] += 1
+    trace.stats.operations += 1
     return c_value, g_value
 
 
@@ -496,7 +502,7 @@ def run_trace(lib: ctypes.CDLL, seed: int, stats: Stats) -> None:
             for first, length, busy in list(chunk.bitmap.runs()):
                 if busy:
                     _free(trace, chunk.address_of(first), length * trace.granule, with_owner=False)
+    trace.op = "destroy"
     _call(trace, lambda: "BUG" if lib.h_destroy(trace.cpool) else None, lambda: K.gen_pool_destroy(trace.gpool))
     stats.traces += 1
-    stats.operations += steps + 2
     stats.warnings += warned.value - before
