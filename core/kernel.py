@@ -86,6 +86,7 @@ __all__ = [
 _ALL_ONES = ADDRESS_LIMIT - 1
 
 _INT_MAX = (1 << 31) - 1
+_UINT_MAX = (1 << 32) - 1
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -231,13 +232,30 @@ def gen_pool_virt_to_phys(pool: Pool, addr: int) -> int:
 
 def gen_pool_alloc_algo_owner(pool: Pool, size: int, algo: Callable[..., int], data: object) -> tuple[int, object]:
     """Allocate with ``algo``; return ``(addr, chunk owner)``, or ``(0, None)``."""
+    chunk, addr = _allocate(pool, size, algo, data)
+    return (addr, chunk.owner) if chunk is not None else (0, None)
+
+
+def _allocate(pool: Pool, size: int, algo: Callable[..., int], data: object) -> tuple[Chunk | None, int]:
+    """``gen_pool_alloc_algo_owner``'s checks, then the pool's allocation: ``(chunk, addr)`` or ``(None, 0)``.
+
+    Where a chunk has room for ``size`` but the kernel's granule count
+    would wrap past ``2**64`` or be cut to the 32 bits of an algorithm's
+    ``nr``, the kernel allocates the wrong bits: InvalidArgument instead.
+    """
     pool = _pool(pool)
     size = check_size(size)
     algorithm = _algorithm(algo, data)
     if size == 0:
-        return 0, None
-    chunk, addr = pool._allocate(size, algorithm, data, None)
-    return (addr, chunk.owner) if chunk is not None else (0, None)
+        return None, 0
+    order = pool.min_alloc_order
+    rounded = size + (1 << order) - 1
+    if (rounded > MASK64 or rounded >> order > _UINT_MAX) and any(size <= chunk.avail for chunk in pool.chunks):
+        granules = (rounded & MASK64) >> order if rounded > MASK64 else (rounded >> order) & _UINT_MAX
+        raise InvalidArgument(
+            f"size {size:#x} is {rounded >> order} granules, which the kernel would compute as {granules}"
+        )
+    return pool._allocate(size, algorithm, data, None)
 
 
 def gen_pool_alloc_algo(pool: Pool, size: int, algo: Callable[..., int], data: object) -> int:
@@ -295,12 +313,7 @@ def gen_pool_dma_zalloc_algo(
     """
     if pool is None:
         return None, None
-    pool = _pool(pool)
-    size = check_size(size)
-    algorithm = _algorithm(algo, data)
-    if size == 0:
-        return None, None
-    chunk, vaddr = pool._allocate(size, algorithm, data, None)
+    chunk, vaddr = _allocate(pool, size, algo, data)
     if not vaddr:
         return None, None
     pool._zero(chunk, vaddr, size)

@@ -308,3 +308,33 @@ def test_concurrent_set_algo_never_makes_an_alloc_fail_its_data_check() -> None:
         switcher.join()
     assert errors == []
     assert pool.avail == 0x1000
+
+
+# -- what stays refused: the kernel would corrupt itself -------------------------------------
+
+
+def test_an_allocation_whose_granule_count_wraps_is_refused_where_a_chunk_has_room() -> None:
+    # nbits = (size + 2**48 - 1) >> 48 wraps to 0 in unsigned long: the kernel would
+    # hand out a free granule without marking it.
+    pool = K.gen_pool_create(48, -1)
+    assert K.gen_pool_add(pool, 0, 2**64 - 1, -1) == 0
+    with pytest.raises(InvalidArgument, match="is 65536 granules, which the kernel would compute as 0"):
+        K.gen_pool_alloc(pool, 2**64 - 1)
+    with pytest.raises(InvalidArgument, match="would compute as 0"):
+        K.gen_pool_dma_zalloc(pool, 2**64 - 1)
+    assert K.gen_pool_avail(pool) == 2**64 - 1 and pool.chunks[0].bitmap.weight() == 0
+    with pytest.raises(NoSpace):
+        pool.alloc(2**64 - 1)
+    small = K.gen_pool_create(3, -1)
+    K.gen_pool_add(small, 0x1000, 0x100, -1)
+    assert K.gen_pool_alloc(small, 2**64 - 1) == 0  # no chunk has room: the kernel fails safely too
+
+
+def test_a_free_whose_end_wraps_is_a_bug_and_changes_nothing() -> None:
+    # addr + size - 1 wraps to a small number and passes the kernel's BUG_ON.
+    pool = K.gen_pool_create(6, -1)
+    K.gen_pool_add(pool, 2**64 - 0x100, 0x100, -1)
+    assert K.gen_pool_alloc(pool, 0x100) == 2**64 - 0x100
+    with pytest.raises(PoolBug, match="past the end"):
+        K.gen_pool_free(pool, 2**64 - 0x8, 0x3A)  # the last granule; the end wraps to 0x31
+    assert pool.chunks[0].bitmap.weight() == 4
