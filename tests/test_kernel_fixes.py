@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import threading
 import tracemalloc
+from pathlib import Path
 
 import genpool
 import genpool.kernel as K
@@ -338,3 +339,10 @@ def test_a_free_whose_end_wraps_is_a_bug_and_changes_nothing() -> None:
     with pytest.raises(PoolBug, match="past the end"):
         K.gen_pool_free(pool, 2**64 - 0x8, 0x3A)  # the last granule; the end wraps to 0x31
     assert pool.chunks[0].bitmap.weight() == 4
+
+
+def test_the_differences_are_documented_and_linked_from_the_kernel_module() -> None:
+    assert "docs/kernel-differences.md" in K.__doc__
+    text = (Path(__file__).resolve().parent.parent / "docs" / "kernel-differences.md").read_text()
+    for topic in ("wraps", "BITS_TO_LONGS", "align <= 0", "dma_zalloc", "-ENOMEM", "size_t", "stricter"):
+        assert topic in text, topic
