@@ -99,12 +99,14 @@ def _package() -> Path:
         return debs[-1]
     if shutil.which("apt-get") is None:
         raise KernelUnavailable(f"cannot fetch {PACKAGE}: no apt-get here; set GENPOOL_KERNEL_DEB or _SOURCE")
-    done = subprocess.run(["apt-get", "download", PACKAGE], cwd=cache, capture_output=True, text=True, check=False)
-    debs = sorted(cache.glob(f"{PACKAGE}_*.deb"))
-    if done.returncode or not debs:
-        reason = (done.stderr.strip().splitlines() or ["no package file"])[-1]
-        raise KernelUnavailable(f"apt-get download {PACKAGE} failed ({reason}); run apt-get update first?")
-    return debs[-1]
+    # Downloaded aside and moved in whole, so that a run started meanwhile never reads half a package.
+    with tempfile.TemporaryDirectory(dir=cache) as work:
+        done = subprocess.run(["apt-get", "download", PACKAGE], cwd=work, capture_output=True, text=True, check=False)
+        debs = sorted(Path(work).glob(f"{PACKAGE}_*.deb"))
+        if done.returncode or not debs:
+            reason = (done.stderr.strip().splitlines() or ["no package file"])[-1]
+            raise KernelUnavailable(f"apt-get download {PACKAGE} failed ({reason}); run apt-get update first?")
+        return Path(shutil.move(debs[-1], cache / debs[-1].name))
 
 
 def _extract(deb: Path, tree: Path) -> None:
@@ -131,9 +133,11 @@ def _extract(deb: Path, tree: Path) -> None:
                         break
         if wanted:
             raise KernelUnavailable(f"{tarballs[0].name} lacks {', '.join(sorted(wanted))}")
-        if tree.exists():
-            shutil.rmtree(tree)
-        (staging / PACKAGE).rename(tree)
+        try:
+            (staging / PACKAGE).rename(tree)
+        except OSError:
+            if not all((tree / name).is_file() for name in WANTED):
+                raise KernelUnavailable(f"cannot move the extracted source to {tree}") from None
 
 
 def kernel_version(tree: Path) -> str:

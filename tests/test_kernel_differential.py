@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from pathlib import Path
 
 import genpool
 import genpool.kernel as K
@@ -94,3 +95,30 @@ def test_a_kernel_bug_is_caught_and_the_pool_restored(kernel: tuple[ctypes.CDLL,
     K.gen_pool_add(pool, 0x1000, 0x100, -1)
     with pytest.raises(genpool.PoolBug):
         K.gen_pool_free(pool, 0x1000, 0x20)
+
+
+def test_an_unobtainable_kernel_source_is_a_one_line_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GENPOOL_KERNEL_SOURCE", raising=False)
+    monkeypatch.delenv("GENPOOL_KERNEL_DEB", raising=False)
+    monkeypatch.setenv("GENPOOL_KERNEL_CACHE", str(tmp_path / "cache"))
+    # An apt-get that cannot find the package, as on a machine whose lists were never updated.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    apt_get = bin_dir / "apt-get"
+    apt_get.write_text("#!/bin/sh\necho 'E: Unable to locate package linux-source-6.12' >&2\nexit 100\n")
+    apt_get.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(kernel_build.KernelUnavailable) as failure:
+        kernel_build.load()
+    assert str(failure.value) == (
+        "apt-get download linux-source-6.12 failed (E: Unable to locate package linux-source-6.12); "
+        "run apt-get update first?"
+    )
+    monkeypatch.setenv("GENPOOL_KERNEL_DEB", str(tmp_path / "nowhere.deb"))
+    with pytest.raises(kernel_build.KernelUnavailable, match=r"^GENPOOL_KERNEL_DEB=.* holds no linux-source-6.12"):
+        kernel_build.load()
+    monkeypatch.setenv("GENPOOL_KERNEL_SOURCE", str(tmp_path))
+    with pytest.raises(
+        kernel_build.KernelUnavailable, match=r"^GENPOOL_KERNEL_SOURCE=.* lacks Makefile, lib/genalloc.c"
+    ):
+        kernel_build.load()
