@@ -18,6 +18,7 @@ import genpool
 import genpool.kernel as K
 import kernel_build
 import kernel_diff
+import kernel_traces
 import pytest
 
 DEFAULT_TRACES = 300
@@ -50,7 +51,7 @@ def test_random_traces_agree_with_the_kernel(
     lib, version = kernel
     stats = kernel_diff.Stats()
     for seed in range(traces):
-        kernel_diff.run_trace(lib, seed, stats)
+        kernel_traces.run_trace(lib, seed, stats)
     # The traces must reach what they are for: BUGs, WARN_ONs and many operations.
     assert stats.traces == traces
     assert stats.operations > 40 * traces
@@ -78,7 +79,7 @@ def test_a_divergence_is_reported_with_its_seed_and_operation(
     monkeypatch.setattr(genpool.Pool, "free_owner", short_free)
     with pytest.raises(kernel_diff.Divergence, match=r"^seed \d+, operation \d+ free"):
         for seed in range(50):
-            kernel_diff.run_trace(lib, seed, kernel_diff.Stats())
+            kernel_traces.run_trace(lib, seed, kernel_diff.Stats())
 
 
 def test_a_kernel_bug_is_caught_and_the_pool_restored(kernel: tuple[ctypes.CDLL, str]) -> None:
