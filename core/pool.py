@@ -124,7 +124,12 @@ class Pool(PoolQueries, Observable):
         *,
         overlap_ok: bool,
     ) -> Chunk:
-        """``gen_pool_add_owner``: the new chunk goes to the head of the list."""
+        """``gen_pool_add_owner``: the new chunk goes to the head of the list.
+
+        ``overlap_ok`` gives the kernel API's rules: chunks may overlap, and
+        may be empty (size 0, never satisfying anything).  A chunk whose
+        bitmap cannot be had raises NoSpace.
+        """
         virt = check_address(virt, "virt")
         size = check_size(size)
         nid = check_nid(nid)

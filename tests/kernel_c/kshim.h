@@ -76,7 +76,7 @@ void kshim_bug(int line) __attribute__((__noreturn__));
 /* Memory: vzalloc refuses what the harness says cannot be had. */
 extern unsigned long kshim_vmalloc_limit;
 void *kshim_vzalloc(size_t size);
-#define kmalloc_node(size, gfp, nid) malloc(size)
+#define kmalloc_node(size, gfp, nid) calloc(1, (size))
 #define vzalloc_node(size, nid) kshim_vzalloc(size)
 #define kfree(p) free((void *)(p))
 #define vfree(p) free((void *)(p))
