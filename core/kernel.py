@@ -248,13 +248,14 @@ def _allocate(pool: Pool, size: int, algo: Callable[..., int], data: object) -> 
     algorithm = _algorithm(algo, data)
     if size == 0:
         return None, 0
-    order = pool.min_alloc_order
-    rounded = size + (1 << order) - 1
-    if (rounded > MASK64 or rounded >> order > _UINT_MAX) and any(size <= chunk.avail for chunk in pool.chunks):
-        granules = (rounded & MASK64) >> order if rounded > MASK64 else (rounded >> order) & _UINT_MAX
-        raise InvalidArgument(
-            f"size {size:#x} is {rounded >> order} granules, which the kernel would compute as {granules}"
-        )
+    if size >> 32:  # only a size of 2**32 bytes or more can wrap or reach 2**32 granules
+        order = pool.min_alloc_order
+        rounded = size + (1 << order) - 1
+        if (rounded > MASK64 or rounded >> order > _UINT_MAX) and any(size <= chunk.avail for chunk in pool.chunks):
+            granules = (rounded & MASK64) >> order if rounded > MASK64 else (rounded >> order) & _UINT_MAX
+            raise InvalidArgument(
+                f"size {size:#x} is {rounded >> order} granules, which the kernel would compute as {granules}"
+            )
     return pool._allocate(size, algorithm, data, None)
 
 
