@@ -81,25 +81,29 @@ def _layout(rng: random.Random, order: int, backed: bool) -> list[_Chunk]:
 
 
 def _add(trace: Trace, chunk: _Chunk) -> None:
-    trace.op = f"add {chunk.virt:#x}+{chunk.size:#x}"
-    owner = chunk.owner or None
-
-    def c_call() -> int:
-        return trace.lib.gen_pool_add_owner(trace.cpool, chunk.virt, chunk.phys & MASK64, chunk.size, -1, owner)
-
+    lib, cpool, gpool = trace.lib, trace.cpool, trace.gpool
+    virt, phys, size, owner = chunk.virt, chunk.phys, chunk.size, chunk.owner or None
+    # gen_pool_add and gen_pool_add_virt are the header's inline functions, called through the harness.
+    kind = "add_owner" if owner or chunk.memory is not None else "add_virt" if phys != -1 else "add"
+    trace.op = f"{kind} {virt:#x}+{size:#x}"
+    if kind == "add":
+        c_call = lambda: lib.h_add(cpool, virt, size, -1)  # noqa: E731
+        g_call = lambda: K.gen_pool_add(gpool, virt, size, -1)  # noqa: E731
+    elif kind == "add_virt":
+        c_call = lambda: lib.h_add_virt(cpool, virt, phys, size, -1)  # noqa: E731
+        g_call = lambda: K.gen_pool_add_virt(gpool, virt, phys, size, -1)  # noqa: E731
+    else:
+        c_call = lambda: lib.gen_pool_add_owner(cpool, virt, phys & MASK64, size, -1, owner)  # noqa: E731
+        g_call = lambda: K.gen_pool_add_owner(gpool, virt, phys, size, -1, owner)  # noqa: E731
     if chunk.memory is None:
-        call_both(
-            trace, c_call, lambda: K.gen_pool_add_owner(trace.gpool, chunk.virt, chunk.phys, chunk.size, -1, owner)
-        )
+        call_both(trace, c_call, g_call)
         return
     # Memory behind the chunk, for gen_pool_dma_zalloc: the same bytes on both sides.
-    c_memory = ctypes.create_string_buffer(bytes(chunk.memory), chunk.size)
+    c_memory = ctypes.create_string_buffer(bytes(chunk.memory), size)
     trace.cmemory.append(c_memory)
-    trace.lib.h_map(chunk.virt, chunk.size, ctypes.addressof(c_memory))
-    phys = None if chunk.phys == -1 else chunk.phys
-    call_both(
-        trace, c_call, lambda: trace.gpool.add_owner(chunk.virt, phys, chunk.size, -1, owner, memory=chunk.memory) and 0
-    )
+    lib.h_map(virt, size, ctypes.addressof(c_memory))
+    g_phys = None if phys == -1 else phys
+    call_both(trace, c_call, lambda: gpool.add_owner(virt, g_phys, size, -1, owner, memory=chunk.memory) and 0)
 
 
 # -- operations ----------------------------------------------------------------
@@ -157,7 +161,8 @@ def _algorithm(trace: Trace) -> tuple[str, tuple[str, int] | None]:
 def _op_alloc(trace: Trace) -> None:
     rng, lib, cpool, gpool = trace.rng, trace.lib, trace.cpool, trace.gpool
     size = _size(trace)
-    kinds = ["alloc", "alloc", "alloc_owner", "alloc_algo", "alloc_algo", "dma_alloc", "dma_alloc_algo", "dma_align"]
+    kinds = ["alloc", "alloc", "alloc_owner", "alloc_algo", "alloc_algo_owner", "dma_alloc", "dma_alloc_algo"]
+    kinds.append("dma_align")
     if trace.backed:
         kinds += ["dma_zalloc", "dma_zalloc_algo", "dma_zalloc_align"]
     kind = rng.choice(kinds)
@@ -172,11 +177,14 @@ def _op_alloc(trace: Trace) -> None:
     elif kind == "alloc_owner":
         c_call = lambda: (lib.h_alloc_owner(cpool, size, byref(owner)), owner.value)  # noqa: E731
         g_call = lambda: K.gen_pool_alloc_owner(gpool, size)  # noqa: E731
-    elif kind in ("alloc_algo", "dma_alloc_algo", "dma_zalloc_algo"):
+    elif kind in ("alloc_algo", "alloc_algo_owner", "dma_alloc_algo", "dma_zalloc_algo"):
         name, data = _algorithm(trace)
         trace.op += f" {name} {data}"
         algo, c_data, g_algo = trace.c_algo(name), _c_data(trace, data), ALGORITHMS[name][1]
         if kind == "alloc_algo":
+            c_call = lambda: lib.h_alloc_algo(cpool, size, algo, c_data)  # noqa: E731
+            g_call = lambda: K.gen_pool_alloc_algo(gpool, size, g_algo, _g_data(data))  # noqa: E731
+        elif kind == "alloc_algo_owner":
             c_call = lambda: (lib.gen_pool_alloc_algo_owner(cpool, size, algo, c_data, byref(owner)), owner.value)  # noqa: E731
             g_call = lambda: K.gen_pool_alloc_algo_owner(gpool, size, g_algo, _g_data(data))  # noqa: E731
         else:
@@ -240,7 +248,7 @@ def _free(trace: Trace, addr: int, size: int, *, with_owner: bool) -> None:
         saved = [
             (lib.h_chunk_bits(lib.h_chunk(cpool, index)), bits) for index, (_, bits) in enumerate(trace.c_chunks())
         ]
-        if lib.h_free_owner(cpool, addr, size, byref(owner)):
+        if lib.h_free_owner(cpool, addr, size, byref(owner)) if with_owner else lib.h_free(cpool, addr, size):
             for pointer, bits in saved:
                 raw = bits.to_bytes(max(8, (bits.bit_length() + 63) // 64 * 8), "little")
                 ctypes.memmove(pointer, raw, len(raw))
@@ -284,6 +292,8 @@ def _op_set_algo(trace: Trace) -> None:
     )
     trace.same("algorithm", name or "first_fit", trace.gpool.algorithm.name)
     trace.same("algorithm data", _g_data(data), trace.gpool.algorithm_data)
+    trace.same("C pool->algo", trace.c_algo(name or "first_fit"), trace.lib.h_pool_algo(trace.cpool))
+    trace.same("C pool->data", c_data, trace.lib.h_pool_data(trace.cpool))
 
 
 _OPERATIONS = (_op_alloc,) * 9 + (_op_free,) * 6 + (_op_query,) * 2 + (_op_set_algo,)

@@ -56,7 +56,8 @@ def test_random_traces_agree_with_the_kernel(
     assert stats.traces == traces
     assert stats.operations > 40 * traces
     assert stats.bugs > traces and stats.warnings > traces // 4
-    kinds = {"add", "alloc", "alloc_owner", "alloc_algo", "dma_alloc", "dma_alloc_algo", "dma_align", "dma_zalloc"}
+    kinds = {"add", "add_virt", "add_owner", "alloc", "alloc_owner", "alloc_algo", "alloc_algo_owner", "dma_alloc"}
+    kinds |= {"dma_alloc_algo", "dma_align", "dma_zalloc"}
     kinds |= {"dma_zalloc_algo", "dma_zalloc_align", "free", "free_owner", "has_addr", "virt_to_phys", "set_algo"}
     assert kinds | {"destroy"} == set(stats.kinds), stats.kinds
     with capsys.disabled():
