@@ -124,3 +124,23 @@ def test_an_unobtainable_kernel_source_is_a_one_line_failure(tmp_path: Path, mon
         kernel_build.KernelUnavailable, match=r"^GENPOOL_KERNEL_SOURCE=.* lacks Makefile, lib/genalloc.c"
     ):
         kernel_build.load()
+
+
+def test_cut_copies_a_macro_or_a_function_verbatim_and_skips_declarations() -> None:
+    source = (
+        "unsigned long twice(unsigned long x);\n"
+        "#define TWICE(x)\t\\\n\t((x) * 2)\n"
+        "static __always_inline\n"
+        "unsigned long twice(unsigned long x)\n"
+        "{\n"
+        "\tif (x) {\n"
+        "\t\treturn TWICE(x);\n"
+        "\t}\n"
+        "\treturn 0;\n"
+        "}\n"
+        "int after;\n"
+    )
+    assert kernel_build.cut(source, "TWICE") == "#define TWICE(x)\t\\\n\t((x) * 2)\n"
+    assert kernel_build.cut(source, "twice") == "\n".join(source.splitlines()[3:11]) + "\n"
+    with pytest.raises(kernel_build.KernelUnavailable, match="no definition of thrice"):
+        kernel_build.cut(source, "thrice")
