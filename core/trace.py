@@ -86,7 +86,7 @@ class _Checkpoint:
         self.index = index
         self.seq = replicas.seq
         self.pools = replicas.snapshot()
-        self.bugs = len(replicas.bugs)
+        self.bugs = list(replicas.bugs)
 
 
 class Trace:
@@ -138,7 +138,7 @@ class Trace:
                 replicas.apply({"type": "resync", "seq": point.seq})
                 for pool in point.pools:
                     replicas.apply(pool)
-                del replicas.bugs[point.bugs :]
+                replicas.bugs[:] = point.bugs
                 position = point.index
             elif target < position:
                 replicas.seq = 0
