@@ -18,6 +18,7 @@ present.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import ipaddress
 import json
@@ -268,7 +269,8 @@ def serve(address: str, *, allow_remote: bool = False, token: str | None = None)
             host, port = sock.getsockname()[:2]
             shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
     except OSError as exc:
-        raise InvalidArgument(f"cannot listen on {address!r}: {exc.strerror or exc}") from None
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else os.strerror(exc.errno or 0)
+        raise InvalidArgument(f"cannot listen on {address!r}: {reason}") from None
     sock.setblocking(False)
     server = WatchServer(sock, shown, token, unix_path)
     add_endpoint(server)
