@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from .algorithm import ANY_DATA, Algorithm
@@ -99,23 +100,7 @@ class ReplicaSet:
         seq = record["seq"]
         if seq < self.seq:
             self._corrupt(f"seq {seq} comes after seq {self.seq}", line)
-        if kind == "alloc":
-            self._alloc(record, line)
-        elif kind == "free":
-            self._free(record, line)
-        elif kind == "pool":
-            self._load(record, line)
-        elif kind == "chunk":
-            self._add_chunk(record, line)
-        elif kind == "algorithm":
-            self._pool(record, line).set_algo(_shown(record["algorithm"]))
-        elif kind == "destroy":
-            self._destroy(record, line)
-        elif kind == "bug":
-            self._bug(record, line)
-        else:  # resync: the pool records that follow describe everything afresh
-            self._replace({})
-            self._chunks = {}
+        self._appliers[kind](self, record, line)
         self.seq = seq
 
     def snapshot(self) -> list[dict[str, Any]]:
@@ -139,7 +124,8 @@ class ReplicaSet:
         placer = self._placers.get(record["algorithm"])
         if placer is None:
             placer = self._placers[record["algorithm"]] = Algorithm(record["algorithm"], _place, ANY_DATA)
-        pool.alloc(size, algo=placer, data=(chunk._bitmap, first), owner=record.get("owner"))
+        # The pool's own allocation path, with the placer as the algorithm (alloc's argument checks are done).
+        pool._allocate(size, placer, (chunk._bitmap, first), record.get("owner"))
 
     def _free(self, record: dict[str, Any], line: int | None) -> None:
         pool = self._pool(record, line)
@@ -185,6 +171,14 @@ class ReplicaSet:
         self.bugs.append(record)
         # The original's observers heard of the BUG; the replica's do too (its pool is unchanged).
         pool._deliver(BugRaised(pool, next_seq(), record["message"], ()))
+
+    def _set_algorithm(self, record: dict[str, Any], line: int | None) -> None:
+        self._pool(record, line).set_algo(_shown(record["algorithm"]))
+
+    def _resync(self, record: dict[str, Any], line: int | None) -> None:
+        """The pool records that follow describe everything afresh."""
+        self._replace({})
+        self._chunks = {}
 
     # -- snapshots ---------------------------------------------------------------
 
@@ -286,6 +280,17 @@ class ReplicaSet:
 
     def _corrupt(self, message: str, line: int | None) -> Any:
         raise CorruptTrace(message, path=self.source, line=line)
+
+    _appliers: dict[str, Callable[[ReplicaSet, dict[str, Any], int | None], None]] = {
+        "alloc": _alloc,
+        "free": _free,
+        "pool": _load,
+        "chunk": _add_chunk,
+        "algorithm": _set_algorithm,
+        "destroy": _destroy,
+        "bug": _bug,
+        "resync": _resync,
+    }
 
 
 _shown_algorithms: dict[str, Algorithm] = {}
