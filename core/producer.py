@@ -24,7 +24,6 @@ from __future__ import annotations
 import atexit
 import itertools
 import json
-import os
 import sys
 import threading
 import weakref
@@ -32,17 +31,17 @@ from collections import deque
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import GenPoolError
 from .events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Freed, next_seq
 from .hookspecs import hookimpl
 from .replica import building
+from .sink import Endpoint, Sink
 from .stream import describe_pool, header, owner_value
 
 if TYPE_CHECKING:
     from .chunk import Chunk
     from .pool import Pool
 
-__all__ = ["QUEUE_LIMIT", "Endpoint", "Producer", "Sink", "get_producer"]
+__all__ = ["QUEUE_LIMIT", "Endpoint", "Producer", "Sink", "add_endpoint", "get_producer", "remove_endpoint"]
 
 #: Events the queue holds between two writer cycles; more means a resync.
 QUEUE_LIMIT = 1 << 17
@@ -89,46 +88,6 @@ def genpool_pool_created(pool: Pool) -> None:
         if _producer is not None:
             pool.observe(_producer.queue.append)
             _producer.queue.append(_Created(pool, next_seq(), pool.algorithm.name))
-
-
-class Sink:
-    """Where stream lines go: a trace file or one viewer's connection.
-
-    ``min_seq`` is the ``seq`` of the snapshot it last received: lines at
-    or below it are already reflected and are not sent.  A sink that
-    sets ``needs_snapshot`` gets a resync and a fresh snapshot as soon as
-    :meth:`ready_for_snapshot` says so.
-    """
-
-    def __init__(self) -> None:
-        self.min_seq = -1
-        self.needs_snapshot = True
-        self.header_sent = False
-
-    def send(self, data: bytes) -> None:
-        """Take complete lines; never block for long."""
-        raise NotImplementedError
-
-    def ready_for_snapshot(self) -> bool:
-        """Whether a snapshot may be queued now (a stuck viewer's may not, to bound memory)."""
-        return True
-
-    def close(self) -> None:
-        """Flush what can be flushed and let go."""
-
-
-class Endpoint:
-    """A source of sinks the writer thread services: a trace file, or a server and its viewers."""
-
-    def service(self) -> None:
-        """Accept and read, without blocking (called by the writer thread every cycle)."""
-
-    def sinks(self) -> list[Sink]:
-        """The sinks to feed this cycle."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Close every sink."""
 
 
 class Producer:
@@ -424,31 +383,3 @@ def _at_exit() -> None:
     if producer is not None:
         for endpoint in list(producer.endpoints):
             remove_endpoint(endpoint)
-
-
-def start_from_environment() -> None:
-    """Start what ``GENPOOL_TRACE`` and ``GENPOOL_WATCH`` ask for (at ``import genpool``).
-
-    The variables are taken out of the environment, so that programs
-    this one starts do not write the same trace or fight for the same
-    address.  A failure is reported on stderr in one line and the
-    program goes on unwatched.
-    """
-    trace_path = os.environ.pop("GENPOOL_TRACE", None)
-    address = os.environ.pop("GENPOOL_WATCH", None)
-    token = os.environ.pop("GENPOOL_WATCH_TOKEN", None) or None
-    allow_remote = os.environ.pop("GENPOOL_WATCH_ALLOW_REMOTE", "").lower() in ("1", "true", "yes")
-    if trace_path:
-        from .trace import start_recording
-
-        try:
-            start_recording(trace_path)
-        except GenPoolError as exc:
-            print(f"genpool: GENPOOL_TRACE: {exc}", file=sys.stderr)
-    if address:
-        from .watch import serve
-
-        try:
-            serve(address, allow_remote=allow_remote, token=token)
-        except GenPoolError as exc:
-            print(f"genpool: GENPOOL_WATCH: {exc}", file=sys.stderr)
