@@ -255,6 +255,8 @@ class Producer:
                 if prefix is None:
                     continue
                 texts.append(f'{{"type":"free","seq":{seq}{prefix}{addr},"size":{size}}}\n')
+            elif kind is Allocated or kind is Freed:
+                continue  # nobody wants lines now (every sink waits for a snapshot)
             else:
                 seq = event[1]
                 state = _states.get(event[0])
