@@ -206,6 +206,9 @@ class Player:
 
     def events(self, start_seq: int, stop_seq: int) -> list[dict[str, Any]]:
         """The records with ``start_seq <= seq < stop_seq``, for a log."""
+        for name, value in (("start_seq", start_seq), ("stop_seq", stop_seq)):
+            if type(value) is not int:
+                raise InvalidArgument(f"{name} must be an integer, not {type(value).__name__}")
         trace = self.trace
         return trace.records(trace.index_of(start_seq - 1), trace.index_of(stop_seq - 1))
 

@@ -64,6 +64,10 @@ class WatchClient:
 
     def wait_for(self, seq: int, timeout: float | None = None) -> bool:
         """Wait until records up to ``seq`` are applied; False on timeout or disconnection."""
+        if type(seq) is not int:
+            raise InvalidArgument(f"seq must be an integer, not {type(seq).__name__}")
+        if timeout is not None and (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout < 0):
+            raise InvalidArgument(f"timeout must be a non-negative number of seconds or None, not {timeout!r}")
         with self._changed:
             return (
                 self._changed.wait_for(

@@ -330,3 +330,10 @@ def test_watching_remotely_from_the_environment_tells_the_token_it_made_up() -> 
     )
     assert done.returncode == 0
     assert re.fullmatch(r"genpool: watch 127\.0\.0\.1:\d+ with --token \S{16,}\n", done.stderr)
+
+
+def test_wait_for_refuses_bad_arguments(tmp_path: Path, client_factory) -> None:
+    client = client_factory(f"unix:{tmp_path / 'none.sock'}")
+    for kwargs, message in [({"seq": "1"}, "seq must be an integer"), ({"seq": 1, "timeout": -1}, "timeout must be")]:
+        with pytest.raises(InvalidArgument, match=message):
+            client.wait_for(**kwargs)
