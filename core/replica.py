@@ -119,6 +119,8 @@ class ReplicaSet:
                 self._free(self.pools[pool_id], chunks[index], addr, size, index, line)
             self.seq = seq
             return
+        if kind == "tick":  # a live producer's heartbeat: nothing changed
+            return
         if kind == "header":  # a new stream begins (a reconnection): its seqs start afresh
             self.header = check_header(record, self.source)
             self.seq = 0

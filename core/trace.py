@@ -33,6 +33,8 @@ CHECKPOINT_EVERY = 8192
 _PROGRESS_EVERY = 1 << 14
 # A decoder of str skips json.loads' encoding detection, a fifth of the time of a line.
 _DECODER = json.JSONDecoder()
+# Lines a live stream may carry that a trace may not (a second header; a heartbeat).
+_STREAM_ONLY = frozenset({"header", "tick"})
 _EVENT_TYPES = frozenset({"chunk", "alloc", "free", "algorithm", "destroy", "bug"})
 
 
@@ -261,6 +263,8 @@ def read(path: str | os.PathLike[str], *, progress: Callable[[int, int], object]
                     item = decode(raw.decode())
                 except ValueError as exc:
                     raise CorruptTrace(f"not JSON: {exc}", path=path, line=number) from None
+                if type(item) is dict and item.get("type") in _STREAM_ONLY:
+                    raise CorruptTrace(f"a {item['type']} line has no place in a trace", path=path, line=number)
                 apply(item, number)
                 append(raw)
                 append_seq(item["seq"])
