@@ -42,6 +42,7 @@ MAX_VIEWERS = 32
 #: Seconds of silence after which a viewer is sent a ``tick`` (so that it can tell a hung producer).
 HEARTBEAT = 1.0
 _HELLO_LIMIT = 4096
+_PIECE = 1 << 16
 _TICK = b'{"type":"tick"}\n'
 
 
@@ -61,7 +62,12 @@ class _Viewer(Sink):
     def send(self, data: bytes) -> None:
         if self.closed:
             return
-        self._out.append(memoryview(data))
+        # In pieces of whole lines, so that a stuck viewer's backlog can be cut at a line's end.
+        view, start = memoryview(data), 0
+        while start < len(data):
+            end = data.find(b"\n", start + _PIECE) + 1 or len(data)
+            self._out.append(view[start:end])
+            start = end
         self._queued += len(data)
         self.last_send = time.monotonic()
         self.flush()
