@@ -47,12 +47,15 @@ class _TraceFile(Endpoint, Sink):
             raise InvalidArgument(f"cannot write the trace {path!r}: {exc.strerror}") from None
 
     def sinks(self) -> list[Sink]:
+        """The file itself."""
         return [self]
 
     def send(self, data: bytes) -> None:
+        """Write the lines (buffered; the file is local, so this never waits long)."""
         self._file.write(data)
 
     def close(self) -> None:
+        """Close the file."""
         self._file.close()
 
 
