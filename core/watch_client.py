@@ -49,6 +49,7 @@ class WatchClient:
         self.error: str | None = None
         self._changed = threading.Condition()
         self._closed = False
+        self._woken = threading.Event()  # cuts a reconnection's wait short when the client closes
         self._sock: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name=f"genpool-watch {address}", daemon=True)
         self._thread.start()
@@ -88,6 +89,7 @@ class WatchClient:
     def close(self) -> None:
         """Disconnect and stop the thread."""
         self._closed = True
+        self._woken.set()
         sock = self._sock
         if sock is not None:
             try:
@@ -124,7 +126,7 @@ class WatchClient:
             if self._closed:
                 break
             self._set("stale" if connected_once else "connecting", error)
-            threading.Event().wait(delay)
+            self._woken.wait(delay)
             delay = min(delay * 2, 1.0)
         self._set("disconnected", self.error)
 
