@@ -28,7 +28,7 @@ async def test_rows_show_titles_rulers_owners_and_boundaries() -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
         view = bitmap(app)
-        assert row_text(view, 0).startswith("0x20000000-0x200003ff · phys 0x80000000 · 1 KiB · 32 granules")
+        assert row_text(view, 0).startswith("0x20000000-0x200003ff · 1 KiB · phys 0x80000000 · 32 granules")
         first = row_text(view, 1)
         assert first.startswith("0x20000000 │[rrrrrr]■··[]···[ttttt]·[ii]····")
         assert row_text(view, 2).strip() == ""  # spacer between chunks

@@ -92,15 +92,28 @@ def test_density_level_is_exact_at_the_ends() -> None:
 def test_layout_rows_locate_and_cell_at() -> None:
     pool = build_demo_pool()
     layout = BitmapLayout(pool.chunks, 56, 1)
-    assert layout.label_width == 12 and layout.columns == 44
-    # chunk 0: title + one row of 32; spacer; chunk 1: title + 3 rows (44, 44, 40)
-    assert len(layout) == 7
+    # 44 columns of room hold 32 cells: a row is a power of two granules.
+    assert layout.label_width == 12 and layout.columns == 32
+    # chunk 0: title + one row of 32; spacer; chunk 1: title + 4 rows of 32
+    assert len(layout) == 8
     assert layout.row(0).first_bit == -1 and layout.row(2).chunk == -1
-    assert [layout.row(y).cells for y in (4, 5, 6)] == [44, 44, 40]
-    assert layout.locate(1, 50) == (5, 6)
-    assert layout.cell_at(5, 12 + 6) == (1, 50)
+    assert [layout.row(y).cells for y in (4, 5, 6, 7)] == [32, 32, 32, 32]
+    assert layout.locate(1, 50) == (5, 18)
+    assert layout.cell_at(5, 12 + 18) == (1, 50)
     assert layout.cell_at(5, 3) is None
-    assert layout.rows_showing(1, 40, 90) == range(4, 7)
+    assert layout.rows_showing(1, 40, 90) == range(5, 7)
+
+
+@pytest.mark.parametrize("width", [40, 56, 80, 100, 131, 200, 255])
+def test_row_strides_are_powers_of_two_bytes(width: int) -> None:
+    pool = genpool.Pool(3)
+    pool.add(0x4000_0000, 16 << 20)
+    scale = BitmapLayout.fit_scale(pool.chunks, width, 30)
+    layout = BitmapLayout(pool.chunks, width, scale)
+    stride = layout.columns * scale * pool.granule
+    assert stride & (stride - 1) == 0
+    labels = [layout.chunks[0].address_of(layout.row(y).first_bit) for y in range(1, 5)]
+    assert all(label % stride == 0 for label in labels)
 
 
 def test_layout_of_a_huge_chunk_is_computed_on_demand() -> None:

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Header, OptionList
 from .bitmap_view import BitmapView
 from .commands import GenpoolCommands
 from .event_log import EventLog
+from .find_actions import FindActions
 from .help_screen import HelpScreen
 from .inspector import Inspector
 from .live import PoolFeed
@@ -58,13 +59,16 @@ class PoolEntry:
         self.history = UsageHistory(clock=clock)
 
 
-class GenpoolApp(PoolActions, App[None]):
+class GenpoolApp(PoolActions, FindActions, App[None]):
     """The visual debugger.  ``pools`` are shown from the start (the demo, usually)."""
 
     CSS_PATH = "genpool.tcss"
     TITLE = "genpool"
     COMMANDS = App.COMMANDS | {GenpoolCommands}
     BINDINGS = [
+        # Help and Quit first: an 80-column footer shows only its first few keys.
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
         Binding("a", "allocate", "Alloc"),
         Binding("f", "free_selected", "Free"),
         Binding("F", "free_address", "Free addr"),
@@ -77,9 +81,17 @@ class GenpoolApp(PoolActions, App[None]):
         Binding("minus", "zoom_out", "Zoom-", key_display="-"),
         Binding("equals_sign", "zoom_fit", "Fit", show=False),
         Binding("right_square_bracket", "next_pool", "Next pool", key_display="]", show=False),
-        Binding("ctrl+s", "save_svg", "Screenshot", show=False),
-        Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("ctrl+s", "save_svg", "Screenshot", show=False, priority=True),
+        Binding("o", "owners_table", "Owners"),
+        Binding("g", "goto", "Go to"),
+        Binding("full_stop", "next_allocation(1)", "Next alloc", key_display=".", show=False),
+        Binding("comma", "next_allocation(-1)", "Prev alloc", key_display=",", show=False),
+        Binding("greater_than_sign", "next_free_run(1)", "Next free run", key_display=">", show=False),
+        Binding("less_than_sign", "next_free_run(-1)", "Prev free run", key_display="<", show=False),
+        Binding("N", "free_run_size", "Free run size", show=False),
+        Binding("L", "largest_free_run", "Largest free", show=False),
+        Binding("slash", "find_owner", "Find owner", key_display="/", show=False),
+        Binding("e", "filter_log", "Log filter", show=False),
     ]
 
     def __init__(

@@ -52,7 +52,11 @@ class CellInfo:
     first_bit: int
     granules: int
     used: int
+    #: The allocation the cursor stands on: at one granule per cell the one holding it,
+    #: zoomed out the cell's only allocation (None when the cell holds several).
     allocation: genpool.Allocation | None
+    #: Every tracked allocation overlapping the cell, in address order.
+    allocations: tuple[genpool.Allocation, ...] = ()
 
     @property
     def address(self) -> int:
@@ -212,7 +216,8 @@ class BitmapView(ScrollView, can_focus=True):
         chunks = self.pool.chunks if self.pool is not None else ()
         return {chunk: bytes(chunk.bitmap.raw) for chunk in chunks}
 
-    def _bits(self, chunk: genpool.Chunk) -> bytearray | bytes:
+    def bits(self, chunk: genpool.Chunk) -> bytearray | bytes:
+        """The bitmap of ``chunk`` as drawn: the frozen picture while paused, else the live one."""
         if self._frozen is not None:
             bits = self._frozen.get(chunk)
             if bits is not None:
@@ -281,7 +286,7 @@ class BitmapView(ScrollView, can_focus=True):
         """The painter of the current layout (None with no pool)."""
         if self.pool is None:
             return None
-        return RowPainter(self.pool, self.grid, self._bits, self._style, self.owners)
+        return RowPainter(self.pool, self.grid, self.bits, self._style, self.owners)
 
     def _draw_row(self, index: int) -> tuple[list[_Cell], Strip]:
         self.rows_drawn += 1
@@ -346,6 +351,11 @@ class BitmapView(ScrollView, can_focus=True):
             self.cursor = cursor_moves.edge(self.grid, self.cursor, direction)
             self._cursor_changed(scroll=True)
 
+    def put_cursor(self, cursor: tuple[int, int]) -> None:
+        """Put the cursor on ``(chunk index, granule)`` of the layout and scroll it into view."""
+        self.cursor = cursor_moves.clamp(self.grid, cursor)
+        self._cursor_changed(scroll=True)
+
     def move_cursor_to(self, chunk: genpool.Chunk, bit: int) -> None:
         """Put the cursor on granule ``bit`` of ``chunk``."""
         index = self._chunk_rows.get(id(chunk))
@@ -407,13 +417,16 @@ class BitmapView(ScrollView, can_focus=True):
         scale = self.grid.scale
         first = bit // scale * scale
         granules = max(0, min(scale, chunk.nbits - first))
-        bits = self._bits(chunk)
+        bits = self.bits(chunk)
         used = block_counts(bits, first, 1, granules)[0] if granules else 0
-        target = bit if scale == 1 else bits.find(1, first, first + granules)
-        record = None
-        if target >= 0 and target < len(bits) and bits[target]:
-            record = self.pool.allocation_at(chunk.address_of(target))
-        return CellInfo(self.pool, chunk, first, granules, used, record)
+        records: tuple[genpool.Allocation, ...] = ()
+        if used:
+            pool = self.pool
+            heads = [head for head, _, _, _ in pool.extents(chunk, first, first + granules)]
+            found = (pool.allocation_at(chunk.address_of(head)) for head in heads)
+            records = tuple(record for record in found if record is not None)
+        record = records[0] if len(records) == 1 else None
+        return CellInfo(self.pool, chunk, first, granules, used, record, records)
 
     def selected_allocation(self) -> genpool.Allocation | None:
         """The allocation under the cursor, if the pool tracks allocations."""

@@ -18,9 +18,11 @@ from .owners import OwnerColours, owner_letter
 from .picture import DENSITY_GLYPHS, BitmapLayout, Row, block_counts, density_level
 from .values import format_address, human_size
 
-__all__ = ["Cell", "RowPainter"]
+__all__ = ["MIXED_GLYPH", "Cell", "RowPainter"]
 
 Cell = tuple[str, Style]
+#: A block of granules held by more than one owner (drawn in the colour of the one holding most).
+MIXED_GLYPH = "×"
 
 
 class RowPainter:
@@ -41,14 +43,23 @@ class RowPainter:
         self.owners = owners
 
     def title(self, index: int) -> str:
-        """The title row of chunk ``index``: its extent, physical address and size."""
+        """The title row of chunk ``index``: extent, size, physical address, granules (the last dropped first).
+
+        Parts that do not fit the layout's width are left out whole rather
+        than cut in the middle of a number.
+        """
         chunk = self.layout.chunks[index]
         phys = "no phys" if chunk.phys_addr is None else f"phys {chunk.phys_addr:#x}"
         digits = self.layout.digits
-        return (
-            f"{format_address(chunk.start_addr, digits)}-{format_address(chunk.end_addr, digits)}"
-            f" · {phys} · {human_size(chunk.size)} · {chunk.nbits:,} granules"
-        )
+        parts = [
+            f"{format_address(chunk.start_addr, digits)}-{format_address(chunk.end_addr, digits)}",
+            human_size(chunk.size),
+            phys,
+            f"{chunk.nbits:,} granules",
+        ]
+        while len(parts) > 1 and len(" · ".join(parts)) > self.layout.width:
+            parts.pop()
+        return " · ".join(parts)
 
     def label(self, row: Row) -> str:
         """The address ruler of a cell row: the address of its first granule."""
@@ -80,7 +91,49 @@ class RowPainter:
         tail = chunk.nbits - last_start
         if counts and 0 < tail < scale and counts[-1]:
             cells[-1] = (DENSITY_GLYPHS[density_level(counts[-1], tail)], used)
+        if self.pool.trackers:
+            self._mark_owners(chunk, row, cells)
         return cells
+
+    def _mark_owners(self, chunk: genpool.Chunk, row: Row, cells: list[Cell]) -> None:
+        """Colour each block by the owner holding most of it; mark mixed blocks and aligned boundaries."""
+        scale = self.layout.scale
+        first = row.first_bit
+        end = first + row.cells * scale
+        weights: dict[int, dict[object, int]] = {}
+        heads: set[int] = set()
+        tails: set[int] = set()
+        for head, length, owner, _ in self.pool.extents(chunk, first, end):
+            key = owner if owner is None or isinstance(owner, (str, int)) else repr(owner)
+            stop = min(head + length, end)
+            if head >= first and head % scale == 0:
+                heads.add((head - first) // scale)
+            if head + length <= end and (head + length) % scale == 0:
+                tails.add((head + length - first) // scale - 1)
+            pos = max(head, first)
+            cell = (pos - first) // scale
+            while pos < stop:
+                take = min(stop, first + (cell + 1) * scale) - pos
+                owners = weights.get(cell)
+                if owners is None:
+                    owners = weights[cell] = {}
+                owners[key] = owners.get(key, 0) + take
+                pos += take
+                cell += 1
+        boundary = self.style("boundary")
+        for cell, owners in weights.items():
+            if cell >= len(cells):
+                continue
+            owner = max(owners, key=owners.__getitem__) if len(owners) > 1 else next(iter(owners))
+            slot = self.owners.slot(owner)
+            style = self.style("used") if slot is None else self.style(f"owner-{slot}")
+            if len(owners) > 1:
+                cells[cell] = (MIXED_GLYPH, style + Style(color=boundary.color, bold=True))
+            elif cell in heads or cell in tails:
+                glyph = "■" if cell in heads and cell in tails else "[" if cell in heads else "]"
+                cells[cell] = (glyph, style + Style(color=boundary.color, bold=True))
+            else:
+                cells[cell] = (cells[cell][0], style)
 
     def _granule_cells(self, chunk: genpool.Chunk, first: int, values: list[int], free: Cell) -> list[Cell]:
         """One cell per granule: the owner's colour, brackets at each allocation's ends."""
