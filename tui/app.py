@@ -30,10 +30,12 @@ from .help_screen import HelpScreen
 from .inspector import Inspector
 from .live import PoolFeed
 from .owners import OwnerColours
+from .owners_panel import OwnersPanel
 from .pool_actions import PoolActions
 from .pool_list import PoolList
 from .stats import StatsScanner, UsageHistory
 from .stats_panel import StatsPanel
+from .table_actions import TableActions
 from .themes import BITMAP_VARIABLES, DEFAULT_THEME, load_setting, load_themes, save_setting
 
 __all__ = ["FRAME_SECONDS", "GenpoolApp", "PoolEntry"]
@@ -44,8 +46,6 @@ __all__ = ["FRAME_SECONDS", "GenpoolApp", "PoolEntry"]
 FRAME_SECONDS = 1 / 45
 #: Least time between two counts of a busy pool's statistics.
 STATS_SECONDS = 0.25
-#: Events logged per pool per frame; the rest are counted.
-LOG_PER_FRAME = 4
 
 
 class PoolEntry:
@@ -59,7 +59,7 @@ class PoolEntry:
         self.history = UsageHistory(clock=clock)
 
 
-class GenpoolApp(PoolActions, FindActions, App[None]):
+class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
     """The visual debugger.  ``pools`` are shown from the start (the demo, usually)."""
 
     CSS_PATH = "genpool.tcss"
@@ -134,6 +134,7 @@ class GenpoolApp(PoolActions, FindActions, App[None]):
                 yield StatsPanel(id="stats")
             with Vertical(id="main"):
                 yield BitmapView(self.owners, id="bitmap")
+                yield OwnersPanel(clock=self.clock, id="owners")
                 yield Inspector("", id="inspector", markup=False)
                 yield EventLog(id="events")
         yield Footer()
@@ -146,11 +147,14 @@ class GenpoolApp(PoolActions, FindActions, App[None]):
         self.pool_list = self.query_one("#pools", PoolList)
         self.stats_panel = self.query_one("#stats", StatsPanel)
         self.inspector = self.query_one("#inspector", Inspector)
+        self.owners_panel = self.query_one("#owners", OwnersPanel)
+        self.owners_panel.display = False
         self._register_themes()
         self.pool_list.border_title = "pools"
         self.stats_panel.border_title = "stats"
         self.event_log.border_title = "events"
         self.inspector.border_title = "cursor"
+        self.owners_panel.border_title = "allocations and owners"
         for pool in self._initial_pools:
             self.watch_pool(pool)
         self._select(self.entries[0] if self.entries else None)
@@ -204,6 +208,7 @@ class GenpoolApp(PoolActions, FindActions, App[None]):
         self._show_stats()
         self._show_inspector()
         self._show_subtitle()
+        self.load_table()
 
     def _forget(self, entry: PoolEntry) -> None:
         entry.feed.detach()
@@ -237,12 +242,15 @@ class GenpoolApp(PoolActions, FindActions, App[None]):
             if not changes:
                 continue
             entry.scanner.invalidate()
-            log.add(entry.label, changes.recent[-LOG_PER_FRAME:], changes.count)
+            if changes.overflowed:
+                log.lost(entry.label)
+            log.add(entry.label, changes.events)
             if changes.destroyed or entry.pool.destroyed:
                 self._forget(entry)
                 continue
             if entry is self.current:
                 touched = True
+                self.owners_panel.changed()
                 if changes.structure or view.grid.chunks != entry.pool.chunks:
                     view.relayout()
                     view.reload()
@@ -255,12 +263,14 @@ class GenpoolApp(PoolActions, FindActions, App[None]):
         if touched:
             self._show_inspector()
             self._show_subtitle()
+        if self.table_open and self.owners_panel.due():
+            self.load_table()
 
     def _refresh_scanner(self, entry: PoolEntry) -> None:
         if entry.scanner.busy and entry.scanner.step():
             result = entry.scanner.result
             assert result is not None
-            entry.history.record(result.used_fraction)
+            entry.history.record(result.used_fraction, result.fragmentation)
             if entry is self.current:
                 self._show_stats()
             self._show_pool_list()
@@ -275,10 +285,10 @@ class GenpoolApp(PoolActions, FindActions, App[None]):
     def _show_stats(self) -> None:
         panel = self.stats_panel
         if self.current is None:
-            panel.show(None, [], "no pool")
+            panel.show(None, None, "no pool")
             return
         note = "paused" if self.paused else ""
-        panel.show(self.current.scanner.result, list(self.current.history.samples), note)
+        panel.show(self.current.scanner.result, self.current.history, note)
 
     def _show_inspector(self) -> None:
         if self.view.is_attached:

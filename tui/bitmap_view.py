@@ -40,6 +40,8 @@ from .values import human_size
 __all__ = ["BitmapView", "CellInfo"]
 
 MAX_SCALE = 1 << 40
+#: Drawn in the address ruler of the cursor's row.
+CURSOR_MARK = "▶"
 _style_of = itemgetter(1)
 
 
@@ -279,7 +281,8 @@ class BitmapView(ScrollView, can_focus=True):
         cells, strip = entry
         overlay = self._overlay(index, len(cells))
         if overlay:
-            strip = self._strip(index, [overlay.get(i, cell) for i, cell in enumerate(cells)])
+            marked = self.cursor is not None and self.grid.locate(*self.cursor)[0] == index
+            strip = self._strip(index, [overlay.get(i, cell) for i, cell in enumerate(cells)], marked=marked)
         return strip.crop_extend(scroll_x, scroll_x + width, self._base_style())
 
     def painter(self) -> RowPainter | None:
@@ -300,11 +303,18 @@ class BitmapView(ScrollView, can_focus=True):
         cells = painter.cells(row)
         return cells, self._strip(index, cells, painter)
 
-    def _strip(self, index: int, cells: list[_Cell], painter: RowPainter | None = None) -> Strip:
+    def _strip(
+        self, index: int, cells: list[_Cell], painter: RowPainter | None = None, *, marked: bool = False
+    ) -> Strip:
         row = self.grid.row(index)
         painter = painter or self.painter()
         assert row is not None and painter is not None
-        segments = [Segment(painter.label(row), self._style("ruler"))]
+        label = painter.label(row)
+        if marked:
+            # The cursor's row is marked in the ruler too, so the cursor is found by shape, not colour alone.
+            segments = [Segment(label[:-1], self._style("ruler")), Segment(CURSOR_MARK, self._style("cursor"))]
+        else:
+            segments = [Segment(label, self._style("ruler"))]
         for style, run in groupby(cells, _style_of):
             segments.append(Segment("".join([glyph for glyph, _ in run]), style))
         return Strip(segments).adjust_cell_length(self.grid.width, self._base_style())

@@ -94,7 +94,7 @@ class PoolActions:
         try:
             pool.free(record.addr, record.size)
         except genpool.PoolBug as bug:
-            self.push_screen(BugScreen(bug, caller="genpool_tui_free_selected"), self._after)
+            self.push_screen(BugScreen(bug), self._after)
             return
         except genpool.GenPoolError as error:
             # A read-only (watched or replayed) pool refuses every change.
@@ -143,7 +143,7 @@ class PoolActions:
         try:
             pool.destroy()
         except genpool.PoolBug as bug:
-            self.push_screen(BugScreen(bug, caller="genpool_tui_destroy"), self._bug_decided(pool, bug))
+            self.push_screen(BugScreen(bug), self._bug_decided(pool, bug))
             return
         self.sync()
 
