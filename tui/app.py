@@ -18,7 +18,7 @@ import genpool
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.theme import Theme
 from textual.widgets import Footer, Header, OptionList
 
@@ -135,7 +135,8 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
             with Vertical(id="main"):
                 yield BitmapView(self.owners, id="bitmap")
                 yield OwnersPanel(clock=self.clock, id="owners")
-                yield Inspector("", id="inspector", markup=False)
+                with VerticalScroll(id="cursor-box"):
+                    yield Inspector("", id="inspector", markup=False)
                 yield EventLog(id="events")
         yield Footer()
 
@@ -153,7 +154,7 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
         self.pool_list.border_title = "pools"
         self.stats_panel.border_title = "stats"
         self.event_log.border_title = "events"
-        self.inspector.border_title = "cursor"
+        self.query_one("#cursor-box").border_title = "cursor"
         self.owners_panel.border_title = "allocations and owners"
         for pool in self._initial_pools:
             self.watch_pool(pool)

@@ -30,7 +30,7 @@ __all__ = ["GROUPINGS", "Ledger", "Mark", "Table"]
 
 #: The table's views: one row per allocation, or totals per owner or per call site.
 GROUPINGS = ("allocations", "owner", "call site")
-#: Columns of the allocations view; ``age`` counts the pool's events since the allocation.
+#: Columns of the allocations view; ``age`` counts the pool's events after the allocation's own.
 ALLOCATION_COLUMNS = ("address", "size", "owner", "call site", "age")
 #: Columns of a grouped view.
 GROUP_COLUMNS = ("{group}", "count", "bytes", "share", "growth")
@@ -68,7 +68,7 @@ class Ledger:
         births: Mapping[int, int] | None = None,
         events: int = 0,
     ) -> None:
-        """Snapshot ``pool``; ``births`` maps an address to the event count when it was allocated.
+        """Snapshot ``pool``; ``births`` maps an address to the index of the event that allocated it.
 
         ``events`` is the pool's event count now (both counted by the TUI's
         feed since it began watching); an allocation older than that shows
@@ -100,7 +100,7 @@ class Ledger:
                         text = sites[site] = callsite_text({"callsite": site})
                     born = births.get(addr)
                     rows.append(
-                        (addr, length << order, name, text, unknown if born is None else events - born, index, head)
+                        (addr, length << order, name, text, unknown if born is None else events - 1 - born, index, head)
                     )
             else:
                 for first, length, is_set in chunk.bitmap.runs():

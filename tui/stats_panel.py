@@ -47,8 +47,8 @@ class StatsPanel(Vertical):
             f"fragmentation, last {span}\n{sparkline(list(history.fragmentation), width)}"
         )
         chunk_lines = [f"chunks ({len(stats.chunks)})"] + [
-            f"{chunk.start_addr:#x} {chunk.used_fraction * 100:3.0f}% of {human_size(chunk.size)}, "
-            f"largest {human_size(chunk.largest_free)}"
+            f"{chunk.start_addr:#x} {chunk.used_fraction * 100:3.0f}% {human_size(chunk.size)}"
+            f" · free run {human_size(chunk.largest_free)}"
             for chunk in stats.chunks
         ]
         self._put("\n".join(lines), plots, "\n".join(chunk_lines))
