@@ -167,7 +167,10 @@ class PoolQueries:
         Of ``chunk``, in address order, from the trackers (empty without
         one); ``values`` holds each tracker's raw value in :attr:`trackers`
         order.  Made for drawing and listing many allocations: it builds
-        no :class:`Allocation` and runs no tracker's ``describe``.
+        no :class:`Allocation`, runs no tracker's ``describe`` and does not
+        wait for the pool's lock (a viewer must not queue behind a busy
+        producer), so while another thread changes the pool the answer may
+        mix the states before and after a change; it never fails for that.
         """
         if chunk not in self._chunks:
             raise InvalidArgument(f"chunk {chunk!r} is not a chunk of {self._label()}")
@@ -176,8 +179,7 @@ class PoolQueries:
                 raise InvalidArgument(f"{name} must be a non-negative int, not {value!r}")
         if self._tracking is None:
             return []
-        with self._lock:
-            return self._tracking.extents(chunk, first_bit, min(end_bit, chunk.nbits))
+        return self._tracking.extents(chunk, first_bit, min(end_bit, chunk.nbits))
 
     @property
     def trackers(self) -> tuple[str, ...]:

@@ -178,7 +178,9 @@ class Tracking:
 
         ``values`` are the trackers' raw values, in :attr:`names` order.
         The cheap form of :meth:`allocation_at` for drawing and tables: no
-        tracker's ``describe`` runs and no record is built.
+        tracker's ``describe`` runs and no record is built.  Safe without
+        the pool's lock: each read is one atomic dict or bytearray
+        operation, and a record that goes between two reads is skipped.
         """
         extents = self._extents.get(chunk)
         if extents is None or end <= first:
@@ -187,10 +189,13 @@ class Tracking:
         owner_index = self._owner_index
         result = []
         head = starts.rfind(1, 0, first + 1)
-        pos = head if head >= 0 and head + records[head][0] > first else starts.find(1, first, end)
+        record = records.get(head) if head >= 0 else None
+        pos = head if record is not None and head + record[0] > first else starts.find(1, first, end)
         while 0 <= pos < end:
-            length, values = records[pos]
-            result.append((pos, length, None if owner_index is None else values[owner_index], values))
+            record = records.get(pos)
+            if record is not None:
+                length, values = record
+                result.append((pos, length, None if owner_index is None else values[owner_index], values))
             pos = starts.find(1, pos + 1, end)
         return result
 

@@ -117,6 +117,8 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
         self._initial_pools = list(pools)
         self._unnamed = 0
         self.user_themes: set[str] = set()
+        self._inspected = float("-inf")
+        self._inspector_stale = False
         self.theme_errors: list[str] = []
 
     # -- building ----------------------------------------------------------------
@@ -262,8 +264,13 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
         for entry in self.entries:
             self._refresh_scanner(entry)
         if touched:
-            self._show_inspector()
+            self._inspector_stale = True
             self._show_subtitle()
+        # The cursor panel reads full records (a lock the producer holds): a few times a second is plenty.
+        if self._inspector_stale and self.clock() - self._inspected >= STATS_SECONDS:
+            self._inspected = self.clock()
+            self._inspector_stale = False
+            self._show_inspector()
         if self.table_open and self.owners_panel.due():
             self.load_table()
 

@@ -32,8 +32,8 @@ from textual.strip import Strip
 from . import cursor as cursor_moves
 from .live import PAGE_SHIFT
 from .owners import OWNER_SLOTS, OwnerColours
+from .painter import EDGE, RowPainter
 from .painter import Cell as _Cell
-from .painter import RowPainter
 from .picture import BitmapLayout, block_counts
 from .values import human_size
 
@@ -264,6 +264,11 @@ class BitmapView(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
+            if name.endswith(EDGE):
+                # A part's boundary variant: made once, since building a Style costs tens of microseconds.
+                edge = Style(color=self._style("boundary").color, bold=True)
+                style = self._styles[name] = self._style(name.removesuffix(EDGE)) + edge
+                return style
             # Overlays (the selection's underline, the boundary's colour) must not bring a background.
             partial = name in ("selected", "boundary")
             style = self._styles[name] = self.get_component_rich_style(f"bitmap--{name}", partial=partial)
@@ -405,13 +410,23 @@ class BitmapView(ScrollView, can_focus=True):
         self.post_message(self.CursorMoved(self))
 
     def _update_selection(self) -> None:
-        info = self.cell_info()
-        record = info.allocation if info is not None else None
+        """Underline the allocation under the cursor (the cell's only one, zoomed out).
+
+        Runs on every redraw of a live pool, so it reads the cheap extents,
+        not the full records :meth:`cell_info` builds.
+        """
         selection = None
-        if record is not None and self.cursor is not None:
-            order = record.chunk.granule.bit_length() - 1
-            low = (record.addr - record.chunk.start_addr) >> order
-            selection = (self.cursor[0], low, low + (record.size >> order))
+        if self.pool is not None and self.cursor is not None and self.cursor[0] < len(self.grid.chunks):
+            index, bit = self.cursor
+            chunk = self.grid.chunks[index]
+            scale = self.grid.scale
+            first = bit // scale * scale
+            extents = (
+                self.pool.extents(chunk, first, first + scale) if scale > 1 else self.pool.extents(chunk, bit, bit + 1)
+            )
+            if len(extents) == 1:
+                head, length, _, _ = extents[0]
+                selection = (index, head, head + length)
         if selection != self._selection:
             self._selection = selection
             self.refresh()

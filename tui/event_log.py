@@ -16,8 +16,6 @@ history itself keeps everything.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
-from itertools import repeat
 
 from genpool.events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Event, Freed
 from rich.segment import Segment
@@ -87,14 +85,16 @@ class EventLog(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        #: ``(pool label, event or note)``, oldest first.
-        self.entries: deque[tuple[str, Event | str]] = deque(maxlen=self.CAPACITY)
+        #: Events and notes, oldest first.
+        self.entries: deque[Event | str] = deque(maxlen=self.CAPACITY)
+        #: ``id(pool)`` -> the label its events are logged under.
+        self.labels: dict[int, str] = {}
         #: Entries that fell off the front of the history.
         self.dropped = 0
         #: Kind shown (None: all) and text the owner must contain ("" : any).
         self.kind: str | None = None
         self.owner = ""
-        self._shown: list[tuple[str, Event | str]] | None = None
+        self._shown: list[Event | str] | None = None
         self.virtual_size = Size(0, self.CAPACITY + 1)
 
     def on_mount(self) -> None:
@@ -108,30 +108,39 @@ class EventLog(ScrollView, can_focus=True):
 
     # -- writing -----------------------------------------------------------------
 
-    def add(self, label: str, events: Iterable[Event]) -> None:
-        """Log ``events`` of pool ``label``, oldest first."""
-        self._extend(zip(repeat(label), events))
+    def add(self, label: str, events: list[Event]) -> None:
+        """Log ``events`` of pool ``label``, oldest first.
+
+        The events themselves are stored (their pool names the label), so
+        a burst costs one ``deque.extend``.
+        """
+        if not events:
+            return
+        self.labels[id(events[0].pool)] = label
+        skipped = len(events) - self.CAPACITY
+        if skipped > 0:
+            # They would fall off the history at once: count them without storing them.
+            self.dropped += skipped
+            events = events[skipped:]
+        self._extend(events)
 
     def note(self, text: str) -> None:
         """Log a line of the TUI's own (a refused action, a screenshot saved ...)."""
-        self._extend([("", text)])
+        self._extend([text])
 
     def lost(self, label: str) -> None:
         """Events of pool ``label`` were lost before they reached the log (its queue overflowed)."""
-        self._extend([(label, LOST)])
+        self._extend([f"{label}: {LOST}"])
 
-    def _extend(self, entries: Iterable[tuple[str, Event | str]]) -> None:
-        items = list(entries)
-        if not items:
-            return
+    def _extend(self, entries: list[Event | str]) -> None:
         history = self.entries
         at_end = self.scroll_y >= self.max_scroll_y
-        self.dropped += max(0, len(history) + len(items) - self.CAPACITY)
-        history.extend(items)
+        self.dropped += max(0, len(history) + len(entries) - self.CAPACITY)
+        history.extend(entries)
         self._shown = None
         if not at_end:
             # Keep the lines the reader is looking at where they are.
-            self.scroll_to(y=max(0, self.scroll_y - len(items)), animate=False, immediate=True)
+            self.scroll_to(y=max(0, self.scroll_y - len(entries)), animate=False, immediate=True)
         self.refresh()
 
     # -- filtering ---------------------------------------------------------------
@@ -157,7 +166,7 @@ class EventLog(ScrollView, can_focus=True):
             parts.append(f"owner ~ {self.owner}")
         return "showing " + ", ".join(parts) if parts else ""
 
-    def shown(self) -> list[tuple[str, Event | str]] | deque[tuple[str, Event | str]]:
+    def shown(self) -> list[Event | str] | deque[Event | str]:
         """The entries that pass the filter, oldest first."""
         if self.kind is None and not self.owner:
             return self.entries
@@ -166,17 +175,16 @@ class EventLog(ScrollView, can_focus=True):
             self._shown = [
                 entry
                 for entry in self.entries
-                if (self.kind is None or event_kind(entry[1]) == self.kind)
-                and (not wanted or wanted in owner_text(getattr(entry[1], "owner", None)).casefold())
+                if (self.kind is None or event_kind(entry) == self.kind)
+                and (not wanted or wanted in owner_text(getattr(entry, "owner", None)).casefold())
             ]
         return self._shown
 
-    @staticmethod
-    def line(entry: tuple[str, Event | str]) -> str:
-        """The text of one entry."""
-        label, payload = entry
-        text = payload if isinstance(payload, str) else describe_event(payload)
-        return f"{label}: {text}" if label else text
+    def line(self, entry: Event | str) -> str:
+        """The text of one entry: ``label: description`` for an event, a note as it is."""
+        if isinstance(entry, str):
+            return entry
+        return f"{self.labels.get(id(entry.pool), '?')}: {describe_event(entry)}"
 
     @property
     def text(self) -> str:
@@ -204,10 +212,10 @@ class EventLog(ScrollView, can_focus=True):
         if not 0 <= index < len(shown):
             return Strip.blank(width, base)
         entry = shown[index]
-        kind = event_kind(entry[1])
+        kind = event_kind(entry)
         style: Style = base
-        if kind in ("bug", "note"):
+        if isinstance(entry, str) and entry.endswith(LOST):
+            style = base + self.get_component_rich_style("event-log--more")
+        elif kind in ("bug", "note"):
             style = base + self.get_component_rich_style(f"event-log--{kind}")
-            if entry[1] is LOST:
-                style = base + self.get_component_rich_style("event-log--more")
         return Strip([Segment(self.line(entry), style)]).crop_extend(0, width, base)
