@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 def reference(pool: genpool.Pool, chunk: genpool.Chunk, first: int, end: int) -> list[tuple[int, int, object]]:
     """The same answer from the full records: every allocation overlapping ``[first, end)``."""
     order = pool.min_alloc_order
-    result = []
+    result: list[tuple[int, int, object]] = []
+    if first >= end:
+        return result
     for record in pool.allocations():
         if record.chunk is not chunk:
             continue

@@ -143,7 +143,8 @@ async def test_table_ages_count_events_since_watching() -> None:
         pool.alloc(32, owner="later")
         app.sync()
         await pilot.press("o")
-        ages = {row[0]: row[4] for row in panel(app).view.rows}
+        ledger = panel(app).ledger
+        ages = {row[0]: ledger.age(row[4]) for row in panel(app).view.rows}
         assert ages[new] == 1  # one event since
         rendered = panel(app).view.render_line(1).text
         assert "before" in rendered  # the demo's allocations predate the TUI

@@ -15,9 +15,11 @@ Nothing here imports Textual.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -35,7 +37,7 @@ ALLOCATION_COLUMNS = ("address", "size", "owner", "call site", "age")
 #: Columns of a grouped view.
 GROUP_COLUMNS = ("{group}", "count", "bytes", "share", "growth")
 # Row tuple layout of the allocations view (the last two place the bitmap cursor).
-_ADDR, _SIZE, _OWNER, _SITE, _AGE, _CHUNK, _BIT = range(7)
+_ADDR, _SIZE, _OWNER, _SITE, _BIRTH, _CHUNK, _BIT = range(7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +51,23 @@ class Mark:
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """What the table shows: its columns and rows (tuples of raw values, display done by the view)."""
+    """What the table shows: its columns and rows (tuples of raw values, made text by the ledger)."""
 
     grouping: str
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
-    #: The ``age`` of an allocation made before the TUI began watching (it is at least this minus one).
-    unknown_age: int = 0
 
 
 class Ledger:
-    """The outstanding allocations of a pool, ready to show grouped, sorted and filtered."""
+    """The outstanding allocations of a pool, ready to show grouped, sorted and filtered.
+
+    An allocations row is ``(address, size, owner, call site, birth,
+    chunk index, granule)`` with the trackers' own owner and call-site
+    objects, made text (and remembered) only when a row is shown, sorted,
+    searched or grouped: opening the table on 100,000 allocations builds
+    tuples and nothing else.  ``birth`` is the index of the event that
+    made the allocation, -1 when it came before the TUI began watching.
+    """
 
     def __init__(
         self,
@@ -70,44 +78,73 @@ class Ledger:
     ) -> None:
         """Snapshot ``pool``; ``births`` maps an address to the index of the event that allocated it.
 
-        ``events`` is the pool's event count now (both counted by the TUI's
-        feed since it began watching); an allocation older than that shows
-        its age as at least ``events``.
+        ``events`` is the number of the pool's events the TUI has seen, so
+        an allocation's age is the count of events after its own.
         """
         self.pool = pool
         self.tracked = bool(pool.trackers)
         self.events = events
         self.used = pool.size - pool.avail
-        births = births or {}
+        with _collector_paused():
+            self.rows = self._rows(pool, chunks, births or {})
+        self._owners: dict[Any, str] = {}
+        self._sites: dict[Any, str] = {}
+        self._haystack: list[str] | None = None
+
+    def _rows(
+        self, pool: genpool.Pool, chunks: Sequence[genpool.Chunk], births: Mapping[int, int]
+    ) -> list[tuple[Any, ...]]:
+        born = births.get
         site_index = pool.trackers.index("callsite") if "callsite" in pool.trackers else None
-        owners: dict[Any, str] = {}
-        sites: dict[Any, str] = {}
         rows: list[tuple[Any, ...]] = []
         order = pool.min_alloc_order
-        unknown = events + 1  # sorts after every known age
         for index, chunk in enumerate(chunks):
             start = chunk.start_addr
-            if self.tracked:
-                for head, length, owner, values in pool.extents(chunk, 0, chunk.nbits):
-                    addr = start + (head << order)
-                    key = owner if isinstance(owner, (str, int, type(None))) else repr(owner)
-                    name = owners.get(key)
-                    if name is None:
-                        name = owners[key] = owner_text(owner)
-                    site = values[site_index] if site_index is not None else None
-                    text = sites.get(site)
-                    if text is None:
-                        text = sites[site] = callsite_text({"callsite": site})
-                    born = births.get(addr)
-                    rows.append(
-                        (addr, length << order, name, text, unknown if born is None else events - 1 - born, index, head)
-                    )
+            if not self.tracked:
+                rows += [
+                    (start + (first << order), length << order, None, None, -1, index, first)
+                    for first, length, is_set in chunk.bitmap.runs()
+                    if is_set
+                ]
+            elif site_index is None:
+                rows += [
+                    (addr, length << order, owner, None, born(addr, -1), index, head)
+                    for head, length, owner, _ in pool.extents(chunk, 0, chunk.nbits)
+                    for addr in (start + (head << order),)
+                ]
             else:
-                for first, length, is_set in chunk.bitmap.runs():
-                    if is_set:
-                        rows.append((start + (first << order), length << order, "-", "-", unknown, index, first))
-        self.rows = rows
-        self._haystack: list[str] | None = None
+                rows += [
+                    (addr, length << order, owner, values[site_index], born(addr, -1), index, head)
+                    for head, length, owner, values in pool.extents(chunk, 0, chunk.nbits)
+                    for addr in (start + (head << order),)
+                ]
+        return rows
+
+    # -- rows as text ------------------------------------------------------------
+
+    def owner_name(self, owner: Any) -> str:
+        """An owner as the table shows it (``-`` for none), remembered."""
+        try:
+            return self._owners[owner]
+        except KeyError:
+            text = self._owners[owner] = owner_text(owner) if self.tracked else "-"
+            return text
+        except TypeError:  # an unhashable owner
+            return owner_text(owner)
+
+    def site_text(self, site: Any) -> str:
+        """A call site as the table shows it (``file.py:12 in func``, ``-`` for none), remembered."""
+        try:
+            return self._sites[site]
+        except KeyError:
+            text = self._sites[site] = callsite_text({"callsite": site})
+            return text
+        except TypeError:
+            return callsite_text({"callsite": site})
+
+    def age(self, birth: int) -> int | None:
+        """Events since an allocation's own, or None for one made before the TUI began watching."""
+        return None if birth < 0 else self.events - 1 - birth
 
     # -- views -------------------------------------------------------------------
 
@@ -120,7 +157,11 @@ class Ledger:
         query: str = "",
         mark: Mark | None = None,
     ) -> Table:
-        """The rows of ``grouping`` (one of :data:`GROUPINGS`) matching ``query``, sorted by column ``sort``."""
+        """The rows of ``grouping`` (one of :data:`GROUPINGS`) matching ``query``, sorted by column ``sort``.
+
+        Sorting by age puts the youngest first (allocations older than the
+        TUI's watch last).
+        """
         if grouping not in GROUPINGS:
             raise ValueError(f"grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
         rows = self.matching(query)
@@ -131,8 +172,16 @@ class Ledger:
             rows = self._groups(rows, _OWNER if grouping == "owner" else _SITE, mark, grouping)
         if not 0 <= sort < len(columns):
             raise ValueError(f"sort column must be 0..{len(columns) - 1}, not {sort!r}")
-        rows = sorted(rows, key=itemgetter(sort), reverse=reverse)
-        return Table(grouping, columns, rows, self.events + 1)
+        key: Callable[[tuple[Any, ...]], Any] = itemgetter(sort)
+        if grouping == "allocations" and sort == _OWNER:
+            owner_name = self.owner_name
+            key = lambda row: owner_name(row[_OWNER])  # noqa: E731
+        elif grouping == "allocations" and sort == _SITE:
+            site_text = self.site_text
+            key = lambda row: site_text(row[_SITE])  # noqa: E731
+        elif grouping == "allocations" and sort == _BIRTH:
+            key = lambda row: -row[_BIRTH]  # noqa: E731
+        return Table(grouping, columns, sorted(rows, key=key, reverse=reverse))
 
     def matching(self, query: str) -> list[tuple[Any, ...]]:
         """The allocation rows whose address, owner or call site contains ``query`` (case ignored)."""
@@ -140,22 +189,25 @@ class Ledger:
         if not wanted:
             return self.rows
         if self._haystack is None:
-            self._haystack = [f"{row[_ADDR]:#x} {row[_OWNER]} {row[_SITE]}".casefold() for row in self.rows]
+            try:
+                # The text of each distinct owner and call site once, then one dict lookup a row.
+                owners = {owner: self.owner_name(owner).casefold() for owner in {row[_OWNER] for row in self.rows}}
+                sites = {site: self.site_text(site).casefold() for site in {row[_SITE] for row in self.rows}}
+                self._haystack = [f"{row[0]:#x} {owners[row[2]]} {sites[row[3]]}" for row in self.rows]
+            except TypeError:  # an unhashable owner or call site: the slow way
+                owner_name, site_text = self.owner_name, self.site_text
+                self._haystack = [
+                    f"{row[0]:#x} {owner_name(row[2])} {site_text(row[3])}".casefold() for row in self.rows
+                ]
         return [row for row, text in zip(self.rows, self._haystack, strict=True) if wanted in text]
 
     def _groups(
         self, rows: list[tuple[Any, ...]], column: int, mark: Mark | None, grouping: str
     ) -> list[tuple[Any, ...]]:
-        totals: dict[str, list[int]] = {}
-        for row in rows:
-            total = totals.get(row[column])
-            if total is None:
-                total = totals[row[column]] = [0, 0]
-            total[0] += 1
-            total[1] += row[_SIZE]
+        totals = self._totals(rows, column)
         before = (mark.owner if grouping == "owner" else mark.callsite) if mark is not None else None
         used = self.used or 1
-        result = []
+        result: list[tuple[Any, ...]] = []
         for name, (count, nbytes) in totals.items():
             growth = None if before is None else nbytes - before.get(name, (0, 0))[1]
             result.append((name, count, nbytes, nbytes / used, growth))
@@ -166,18 +218,33 @@ class Ledger:
                     result.append((name, 0, 0, 0.0, -nbytes))
         return result
 
+    def _totals(self, rows: list[tuple[Any, ...]], column: int) -> dict[str, tuple[int, int]]:
+        """Count and bytes of ``rows`` per owner (``column`` 2) or per call site (3), by their text."""
+        totals: dict[Any, list[int]] = {}
+        unhashable: list[tuple[Any, ...]] = []
+        for row in rows:
+            try:
+                total = totals.get(row[column])
+            except TypeError:
+                unhashable.append(row)
+                continue
+            if total is None:
+                total = totals[row[column]] = [0, 0]
+            total[0] += 1
+            total[1] += row[_SIZE]
+        text = self.owner_name if column == _OWNER else self.site_text
+        merged: dict[str, tuple[int, int]] = {}
+        pieces = [(key, count, nbytes) for key, (count, nbytes) in totals.items()]
+        pieces += [(row[column], 1, row[_SIZE]) for row in unhashable]
+        for key, count, nbytes in pieces:
+            name = text(key)
+            known = merged.get(name, (0, 0))
+            merged[name] = (known[0] + count, known[1] + nbytes)
+        return merged
+
     def mark(self) -> Mark:
         """The totals now, to measure growth against."""
-        owner: dict[str, list[int]] = {}
-        site: dict[str, list[int]] = {}
-        for row in self.rows:
-            for totals, key in ((owner, row[_OWNER]), (site, row[_SITE])):
-                total = totals.setdefault(key, [0, 0])
-                total[0] += 1
-                total[1] += row[_SIZE]
-        return Mark(
-            {key: (c, b) for key, (c, b) in owner.items()}, {key: (c, b) for key, (c, b) in site.items()}, self.events
-        )
+        return Mark(self._totals(self.rows, _OWNER), self._totals(self.rows, _SITE), self.events)
 
     # -- where a row is ----------------------------------------------------------
 
@@ -188,32 +255,53 @@ class Ledger:
 
     # -- export ------------------------------------------------------------------
 
-    @staticmethod
-    def records(table: Table) -> list[dict[str, Any]]:
-        """The table's rows as dicts of raw values, keyed by column (an unknown age is None)."""
-        width = len(table.columns)
-        records = [dict(zip(table.columns, row[:width], strict=True)) for row in table.rows]
-        if table.grouping == "allocations":
-            for record in records:
-                if record["age"] == table.unknown_age:
-                    record["age"] = None  # allocated before the TUI began watching
-        return records
+    def records(self, table: Table) -> list[dict[str, Any]]:
+        """The table's rows as dicts keyed by column: numbers as numbers, an unknown age None."""
+        if table.grouping != "allocations":
+            return [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+        owner_name, site_text, age = self.owner_name, self.site_text, self.age
+        return [
+            dict(
+                zip(
+                    table.columns,
+                    (row[_ADDR], row[_SIZE], owner_name(row[_OWNER]), site_text(row[_SITE]), age(row[_BIRTH])),
+                    strict=True,
+                )
+            )
+            for row in table.rows
+        ]
 
-    @classmethod
-    def to_csv(cls, table: Table) -> str:
+    def to_csv(self, table: Table) -> str:
         """The table as CSV text, with a header row; addresses in hex."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(table.columns)
-        for record in cls.records(table):
+        for record in self.records(table):
             writer.writerow([_export_value(name, value) for name, value in record.items()])
         return out.getvalue()
 
-    @classmethod
-    def to_json(cls, table: Table) -> str:
+    def to_json(self, table: Table) -> str:
         """The table as a JSON document: its view, columns and rows (addresses as hex strings)."""
-        rows = [{name: _export_value(name, value) for name, value in record.items()} for record in cls.records(table)]
+        rows = [{name: _export_value(name, value) for name, value in record.items()} for record in self.records(table)]
         return json.dumps({"view": table.grouping, "columns": list(table.columns), "rows": rows}, indent=1) + "\n"
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Keep Python's cycle collector off while a table's rows are built.
+
+    Building 100,000 tuples would otherwise run the collector dozens of
+    times over the whole heap (the pool's records included), which costs
+    twice as much as building them; plain tuples of numbers, strings and
+    the trackers' values form no cycle for it to find.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _export_value(column: str, value: Any) -> Any:

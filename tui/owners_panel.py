@@ -145,18 +145,18 @@ class OwnersPanel(Vertical, can_focus=False):
 
     def _columns(self, table: Table, ledger: Ledger) -> list[Column]:
         if table.grouping == "allocations":
-            unknown = table.unknown_age
 
-            def age(value: int) -> str:
+            def age(birth: int) -> str:
+                value = ledger.age(birth)
                 # Allocated before the TUI began watching: its age in events is not known.
-                return "before" if value == unknown else f"{value:,}"
+                return "before" if value is None else f"{value:,}"
 
             digits = max(10, max((len(f"{row[0]:#x}") for row in table.rows[:1]), default=10))
             return [
                 ("address", digits, _address, False),
                 ("size", 10, human_size, True),
-                ("owner", 16, str, False),
-                ("call site", 30, str, False),
+                ("owner", 16, ledger.owner_name, False),
+                ("call site", 30, ledger.site_text, False),
                 ("age (events)", 12, age, True),
             ]
         return [
@@ -242,7 +242,9 @@ class OwnersPanel(Vertical, can_focus=False):
         """Write the view as shown (filtered and sorted) to a CSV or JSON file in the export directory."""
         if self.table is None:
             return
-        text = Ledger.to_csv(self.table) if kind == "csv" else Ledger.to_json(self.table)
+        if self.ledger is None:
+            return
+        text = self.ledger.to_csv(self.table) if kind == "csv" else self.ledger.to_json(self.table)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         name = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.label)
         path = self.export_dir / f"genpool-{name}-{self.table.grouping.replace(' ', '-')}-{stamp}.{kind}"
