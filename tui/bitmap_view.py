@@ -9,12 +9,15 @@ At one granule per cell an allocated cell is coloured by its owner and
 bracketed: ``[`` opens an allocation, ``]`` closes it, ``■`` is a
 one-granule allocation and the cells between carry the owner's first
 letter, so two neighbours are told apart without colour.  Zoomed out,
-a cell is a block of granules drawn as a density glyph (``·░▒▓█``).
+a cell is a block of granules drawn as a density glyph (``·░▒▓█``) in
+the colour of the owner holding most of it, ``×`` where owners share it
+(see :mod:`genpool.tui.painter`).  The cursor's row is marked ``▶`` in
+the ruler and the allocation under the cursor underlined, so neither
+rests on colour alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 
@@ -30,47 +33,20 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import cursor as cursor_moves
+from .cell import CellInfo, cell_at, selected_extent
 from .live import PAGE_SHIFT
 from .owners import OWNER_SLOTS, OwnerColours
 from .painter import EDGE, RowPainter
 from .painter import Cell as _Cell
-from .picture import BitmapLayout, block_counts
+from .picture import BitmapLayout
 from .values import human_size
 
-__all__ = ["BitmapView", "CellInfo"]
+__all__ = ["BitmapView"]
 
 MAX_SCALE = 1 << 40
 #: Drawn in the address ruler of the cursor's row.
 CURSOR_MARK = "▶"
 _style_of = itemgetter(1)
-
-
-@dataclass(frozen=True, slots=True)
-class CellInfo:
-    """What the cell under the cursor holds."""
-
-    pool: genpool.Pool
-    chunk: genpool.Chunk
-    first_bit: int
-    granules: int
-    used: int
-    #: The allocation the cursor stands on: at one granule per cell the one holding it,
-    #: zoomed out the cell's only allocation (None when the cell holds several).
-    allocation: genpool.Allocation | None
-    #: Every tracked allocation overlapping the cell, in address order.
-    allocations: tuple[genpool.Allocation, ...] = ()
-
-    @property
-    def address(self) -> int:
-        """Address of the cell's first granule."""
-        return self.chunk.address_of(self.first_bit)
-
-    @property
-    def phys(self) -> int | None:
-        """Physical address of the cell's first granule, if the chunk has one."""
-        if self.chunk.phys_addr is None:
-            return None
-        return (self.chunk.phys_addr + self.address - self.chunk.start_addr) & ((1 << 64) - 1)
 
 
 class BitmapView(ScrollView, can_focus=True):
@@ -410,23 +386,9 @@ class BitmapView(ScrollView, can_focus=True):
         self.post_message(self.CursorMoved(self))
 
     def _update_selection(self) -> None:
-        """Underline the allocation under the cursor (the cell's only one, zoomed out).
-
-        Runs on every redraw of a live pool, so it reads the cheap extents,
-        not the full records :meth:`cell_info` builds.
-        """
         selection = None
-        if self.pool is not None and self.cursor is not None and self.cursor[0] < len(self.grid.chunks):
-            index, bit = self.cursor
-            chunk = self.grid.chunks[index]
-            scale = self.grid.scale
-            first = bit // scale * scale
-            extents = (
-                self.pool.extents(chunk, first, first + scale) if scale > 1 else self.pool.extents(chunk, bit, bit + 1)
-            )
-            if len(extents) == 1:
-                head, length, _, _ = extents[0]
-                selection = (index, head, head + length)
+        if self.pool is not None and self.cursor is not None:
+            selection = selected_extent(self.pool, self.grid, self.cursor)
         if selection != self._selection:
             self._selection = selection
             self.refresh()
@@ -435,23 +397,7 @@ class BitmapView(ScrollView, can_focus=True):
         """What the cell under the cursor holds (from the frozen picture while paused)."""
         if self.pool is None or self.cursor is None:
             return None
-        index, bit = self.cursor
-        if index >= len(self.grid.chunks):
-            return None
-        chunk = self.grid.chunks[index]
-        scale = self.grid.scale
-        first = bit // scale * scale
-        granules = max(0, min(scale, chunk.nbits - first))
-        bits = self.bits(chunk)
-        used = block_counts(bits, first, 1, granules)[0] if granules else 0
-        records: tuple[genpool.Allocation, ...] = ()
-        if used:
-            pool = self.pool
-            heads = [head for head, _, _, _ in pool.extents(chunk, first, first + granules)]
-            found = (pool.allocation_at(chunk.address_of(head)) for head in heads)
-            records = tuple(record for record in found if record is not None)
-        record = records[0] if len(records) == 1 else None
-        return CellInfo(self.pool, chunk, first, granules, used, record, records)
+        return cell_at(self.pool, self.grid, self.bits, self.cursor)
 
     def selected_allocation(self) -> genpool.Allocation | None:
         """The allocation under the cursor, if the pool tracks allocations."""

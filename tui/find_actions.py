@@ -19,6 +19,7 @@ from .values import human_size
 if TYPE_CHECKING:
     from .app import PoolEntry
     from .bitmap_view import BitmapView
+    from .event_log import EventLog
 
 __all__ = ["FindActions"]
 
@@ -30,6 +31,7 @@ class FindActions:
     notify: Callable[..., Any]
     push_screen: Callable[..., Any]
     view: BitmapView
+    event_log: EventLog
     #: The least free run (bytes) that ``<`` and ``>`` look for; 0 means one granule.
     free_run_bytes: int = 0
     #: What the last find-owner asked for, offered again.
@@ -51,6 +53,8 @@ class FindActions:
     def _went(self, cursor: object) -> None:
         if isinstance(cursor, tuple):
             self.view.put_cursor(cursor)
+            index, bit = cursor
+            self.event_log.note(f"went to {self.view.grid.chunks[index].address_of(bit):#x}")
 
     def action_next_allocation(self, direction: int) -> None:
         """The cursor to the first granule of the next (1) or previous (-1) allocation."""

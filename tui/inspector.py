@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from .bitmap_view import CellInfo
+from .cell import CellInfo
 from .owners import callsite_text, owner_text
 from .values import human_size
 

@@ -42,13 +42,14 @@ class StatsPanel(Vertical):
             lines.append(note)
         width = max(1, self.content_region.width or 20)
         span = span_text(history.span)
+        # Both plots run on a fixed 0-100 % scale over the span named.
         plots = (
-            f"used, last {span} (0-100%)\n{sparkline(list(history.samples), width)}\n"
-            f"fragmentation, last {span}\n{sparkline(list(history.fragmentation), width)}"
+            f"used %, last {span}\n{sparkline(list(history.samples), width)}\n"
+            f"frag %, last {span}\n{sparkline(list(history.fragmentation), width)}"
         )
-        chunk_lines = [f"chunks ({len(stats.chunks)})"] + [
-            f"{chunk.start_addr:#x} {chunk.used_fraction * 100:3.0f}% {human_size(chunk.size)}"
-            f" · free run {human_size(chunk.largest_free)}"
+        chunk_lines = [f"chunks ({len(stats.chunks)}): used, size, largest free"] + [
+            f"{chunk.start_addr:#x} {round(chunk.used_fraction * 100)}% {human_size(chunk.size)}"
+            f" {human_size(chunk.largest_free)}"
             for chunk in stats.chunks
         ]
         self._put("\n".join(lines), plots, "\n".join(chunk_lines))
