@@ -43,7 +43,8 @@ def starts(pool: genpool.Pool) -> list[tuple[int, int]]:
     return result
 
 
-def free_runs(pool: genpool.Pool, least: int) -> list[tuple[int, int]]:
+def all_free_runs(pool: genpool.Pool) -> list[tuple[tuple[int, int], int]]:
+    """``((chunk index, first granule), length)`` of every run of free granules, in view order."""
     result = []
     for index, chunk in enumerate(pool.chunks):
         bits = chunk.bitmap.raw
@@ -55,10 +56,13 @@ def free_runs(pool: genpool.Pool, least: int) -> list[tuple[int, int]]:
             j = i
             while j < len(bits) and not bits[j]:
                 j += 1
-            if j - i >= least:
-                result.append((index, i))
+            result.append(((index, i), j - i))
             i = j
     return result
+
+
+def free_runs(pool: genpool.Pool, least: int) -> list[tuple[int, int]]:
+    return [start for start, length in all_free_runs(pool) if length >= least]
 
 
 def containing(items: list[tuple[int, int]], cursor: tuple[int, int], pool: genpool.Pool, free: bool) -> tuple:
@@ -116,19 +120,7 @@ def test_next_free_run_matches_the_model(ops, where: int, direction: int, least:
 @given(ops=ops_strategy)
 def test_largest_free_run_is_the_first_longest(ops) -> None:
     pool = build(ops, False)
-    runs = []
-    for index, chunk in enumerate(pool.chunks):
-        bits = chunk.bitmap.raw
-        i = 0
-        while i < len(bits):
-            if bits[i]:
-                i += 1
-                continue
-            j = i
-            while j < len(bits) and not bits[j]:
-                j += 1
-            runs.append(((index, i), j - i))
-            i = j
+    runs = all_free_runs(pool)
     expected = max(runs, key=lambda run: run[1]) if runs else None
     assert finder.largest_free_run(pool.chunks, bits_of) == expected
 
