@@ -191,6 +191,9 @@ def test_feed_notes_births_and_overflow() -> None:
     third = pool.alloc(4)
     feed.drain()
     assert feed.births[first] == 0 and feed.births[third] == 2 and feed.total == 3
+    pool.free(first, 4)
+    feed.drain()
+    assert first not in feed.births
     for _ in range(QUEUE_LIMIT + 5):
         pool.free(pool.alloc(1), 1)
     changes = feed.drain()

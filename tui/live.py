@@ -71,7 +71,8 @@ class PoolFeed:
         self._observer = None
         #: Events drained so far: the pool's clock for the age of an allocation.
         self.total = 0
-        #: Address -> :attr:`total` when the allocation there was drained (stale after a free; overwritten on reuse).
+        #: Address -> index of the event that allocated there; a free from that address forgets it,
+        #: so the map holds about as many entries as there are allocations.
         self.births: dict[int, int] = {}
 
     def attach(self) -> None:
@@ -117,8 +118,11 @@ class PoolFeed:
         if waiting > FLOOD:
             changes.everything = True
             for tick, event in enumerate(drained, clock):
-                if type(event) is Allocated:
+                kind = type(event)
+                if kind is Allocated:
                     births[event.addr] = tick  # type: ignore[attr-defined]
+                elif kind is Freed:
+                    births.pop(event.start, None)  # type: ignore[attr-defined]
             changes.destroyed = self.pool.destroyed
             return changes
         order = self.pool.min_alloc_order
@@ -132,6 +136,7 @@ class PoolFeed:
                     births[start] = tick
                 else:
                     start = event.start  # type: ignore[attr-defined]
+                    births.pop(start, None)
                 first = (start - chunk.start_addr) >> order
                 low = first >> PAGE_SHIFT
                 high = (first + (event.nbytes >> order) - 1) >> PAGE_SHIFT  # type: ignore[attr-defined]
