@@ -36,7 +36,7 @@ from . import cursor as cursor_moves
 from .cell import CellInfo, cell_at, selected_extent
 from .live import PAGE_SHIFT
 from .owners import OWNER_SLOTS, OwnerColours
-from .painter import EDGE, RowPainter
+from .painter import EDGE, INK, RowPainter
 from .painter import Cell as _Cell
 from .picture import BitmapLayout
 from .values import human_size
@@ -240,10 +240,14 @@ class BitmapView(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
+            # Variants are made once: building a Style costs tens of microseconds.
             if name.endswith(EDGE):
-                # A part's boundary variant: made once, since building a Style costs tens of microseconds.
                 edge = Style(color=self._style("boundary").color, bold=True)
                 style = self._styles[name] = self._style(name.removesuffix(EDGE)) + edge
+                return style
+            if name.endswith(INK):
+                part = self._style(name.removesuffix(INK))
+                style = self._styles[name] = Style(color=part.bgcolor or part.color)
                 return style
             # Overlays (the selection's underline, the boundary's colour) must not bring a background.
             partial = name in ("selected", "boundary")

@@ -3,7 +3,7 @@
 Kept apart from the widget so it can be read (and tested) on its own:
 the widget caches what :class:`RowPainter` returns and turns it into
 strips.  Styles come from a callable that maps a part name (``free``,
-``used``, ``boundary``, ``owner-3``, ``owner-3+edge`` ...) to a Rich style, which the
+``used``, ``boundary``, ``owner-3``, ``owner-3+edge``, ``owner-3+ink`` ...) to a Rich style, which the
 widget takes from its TCSS component classes and so from the theme.
 """
 
@@ -18,13 +18,16 @@ from .owners import OwnerColours, owner_letter
 from .picture import DENSITY_GLYPHS, BitmapLayout, Row, block_counts, density_level
 from .values import format_address, human_size
 
-__all__ = ["EDGE", "MIXED_GLYPH", "Cell", "RowPainter"]
+__all__ = ["EDGE", "INK", "MIXED_GLYPH", "Cell", "RowPainter"]
 
 Cell = tuple[str, Style]
 #: A block of granules held by more than one owner (drawn in the colour of the one holding most).
 MIXED_GLYPH = "×"
 #: Suffix of a part name for its boundary variant (``owner-3+edge``): the part with the boundary colour, bold.
 EDGE = "+edge"
+#: Suffix of a part name for its ink variant (``owner-3+ink``): the part's colour as the glyph's, no
+#: background, for density glyphs, which a coloured background would hide.
+INK = "+ink"
 
 
 class RowPainter:
@@ -143,14 +146,14 @@ class RowPainter:
                 glyph = "■" if cell in heads and cell in tails else "[" if cell in heads else "]"
                 cells[cell] = (glyph, self.style(name + EDGE))
             else:
-                cells[cell] = (cells[cell][0], self.style(name))
+                cells[cell] = (cells[cell][0], self.style(name + INK))
 
     def _mark_one_owner(self, cells: list[Cell], owner: object, heads: set[int], tails: set[int]) -> None:
         """A row whose allocations all have ``owner``: its colour on every used block, aligned boundaries."""
         slot = self.owners.slot(owner)
         name = "used" if slot is None else f"owner-{slot}"
         if slot is not None:
-            style = self.style(name)
+            style = self.style(name + INK)
             free = self.style("free")
             for cell, (glyph, cell_style) in enumerate(cells):
                 if cell_style is not free:
