@@ -232,10 +232,10 @@ def main(argv: list[str] | None = None) -> int:
             f"rows {result['rows'] * 1e3:6.2f} ms   frame {result['frame'] * 1e3:6.2f} ms   (setup {setup:.1f} s)"
         )
     seconds = 2.0 if args.quick else args.seconds
-    for rate, table in ((None, False), (100_000.0, False), (100_000.0, True)):
-        live = asyncio.run(_live(seconds, rate, table=table))
+    for rate, with_table in ((None, False), (100_000.0, False), (100_000.0, True)):
+        live = asyncio.run(_live(seconds, rate, table=with_table))
         pace = "as fast as it can" if rate is None else f"paced at {rate:,.0f} ops/s"
-        opened = ", allocations table open" if table else ""
+        opened = ", allocations table open" if with_table else ""
         print(f"live, producer on a 1 MiB order-3 pool, {pace}{opened}, {seconds:g} s each")
         print(f"  producer alone           {live['alone']:>10,.0f} ops/s")
         print(

@@ -78,7 +78,7 @@ async def table_timings(pool: genpool.Pool, repeats: int) -> dict[str, float]:
             _draw(panel.view)
 
         def filter_rows() -> None:
-            panel.query = "driver3"
+            panel.filter_text = "driver3"
             panel.ledger._haystack = None  # type: ignore[union-attr]  # time the first filter, not a cached one
             panel._show()
             _draw(panel.view)
@@ -91,7 +91,7 @@ async def table_timings(pool: genpool.Pool, repeats: int) -> dict[str, float]:
 
         result["sort"] = _median_ms(repeats, None, sort)
         result["filter"] = _median_ms(repeats, None, filter_rows)
-        panel.query = ""
+        panel.filter_text = ""
         result["group"] = _median_ms(repeats, None, group)
         result["rows"] = len(panel.ledger.rows) if panel.ledger is not None else 0
     return result

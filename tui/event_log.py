@@ -16,6 +16,7 @@ history itself keeps everything.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 from genpool.events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Event, Freed
 from rich.segment import Segment
@@ -34,7 +35,7 @@ __all__ = ["KINDS", "EventLog", "describe_event", "event_kind"]
 LOST = "older events dropped: the queue filled while paused"
 #: The kinds a filter can pick, besides ``all``.
 KINDS = ("alloc", "free", "chunk", "algorithm", "destroy", "bug", "note")
-_KIND_OF = {
+_KIND_OF: dict[type, str] = {
     Allocated: "alloc",
     Freed: "free",
     ChunkAdded: "chunk",
@@ -132,7 +133,7 @@ class EventLog(ScrollView, can_focus=True):
         """Events of pool ``label`` were lost before they reached the log (its queue overflowed)."""
         self._extend([f"{label}: {LOST}"])
 
-    def _extend(self, entries: list[Event | str]) -> None:
+    def _extend(self, entries: Sequence[Event | str]) -> None:
         history = self.entries
         at_end = self.scroll_y >= self.max_scroll_y
         self.dropped += max(0, len(history) + len(entries) - self.CAPACITY)
@@ -207,8 +208,8 @@ class EventLog(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y - top
         base = self.rich_style
         if index == -1 and self.dropped:
-            style = base + self.get_component_rich_style("event-log--more")
-            return Strip([Segment(self._dropped_text(), style)]).crop_extend(0, width, base)
+            more = base + self.get_component_rich_style("event-log--more")
+            return Strip([Segment(self._dropped_text(), more)]).crop_extend(0, width, base)
         if not 0 <= index < len(shown):
             return Strip.blank(width, base)
         entry = shown[index]

@@ -165,6 +165,7 @@ class Ledger:
         if grouping not in GROUPINGS:
             raise ValueError(f"grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
         rows = self.matching(query)
+        columns: tuple[str, ...]
         if grouping == "allocations":
             columns = ALLOCATION_COLUMNS
         else:

@@ -80,7 +80,7 @@ class OwnersPanel(Vertical, can_focus=False):
         self.grouping = GROUPINGS[0]
         self.sort = 0
         self.reverse = False
-        self.query = ""
+        self.filter_text = ""
         self.mark: Mark | None = None
         self.label = ""
         self.export_dir = Path.cwd()
@@ -132,7 +132,7 @@ class OwnersPanel(Vertical, can_focus=False):
         view = self.view
         previous = view.row
         self.table = table = ledger.table(
-            self.grouping, sort=self.sort, reverse=self.reverse, query=self.query, mark=self.mark
+            self.grouping, sort=self.sort, reverse=self.reverse, query=self.filter_text, mark=self.mark
         )
         cursor = 0
         if previous is not None:
@@ -178,8 +178,8 @@ class OwnersPanel(Vertical, can_focus=False):
         else:
             what = f"{len(table.rows):,} {table.grouping}s of {len(ledger.rows):,} allocations"
         parts = [f"{self.label}: {what}"]
-        if self.query:
-            parts.append(f"filter {self.query!r}")
+        if self.filter_text:
+            parts.append(f"filter {self.filter_text!r}")
         if self.mark is not None:
             parts.append(f"growth since mark ({ledger.events - self.mark.events:,} events ago)")
         elif table.grouping != "allocations":
@@ -223,7 +223,7 @@ class OwnersPanel(Vertical, can_focus=False):
     def on_input_changed(self, event: Input.Changed) -> None:
         """Every keystroke in the filter box narrows the rows."""
         event.stop()
-        self.query = event.value
+        self.filter_text = event.value
         self._show()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -97,9 +97,9 @@ class TableView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base = self.rich_style
         if y == 0:
-            style = base + self.get_component_rich_style("table-view--header")
-            strip = Strip([Segment(self._cells(None), style)])
-            return strip.crop_extend(scroll_x, scroll_x + width, style)
+            header = base + self.get_component_rich_style("table-view--header")
+            strip = Strip([Segment(self._cells(None), header)])
+            return strip.crop_extend(scroll_x, scroll_x + width, header)
         index = scroll_y + y - 1
         if not 0 <= index < len(self.rows):
             return Strip.blank(width, base)
