@@ -69,10 +69,11 @@ class PoolFeed:
         self.pool = pool
         self._queue: deque[Event] = deque(maxlen=QUEUE_LIMIT)
         self._observer: Observer | None = None
-        #: Events drained so far: the pool's clock for the age of an allocation.
+        #: Events drained so far.
         self.total = 0
-        #: Address -> index of the event that allocated there; a free from that address forgets it,
-        #: so the map holds about as many entries as there are allocations.
+        #: Address -> index (counted as :attr:`total` counts) of the event that allocated there.
+        #: A free from that address forgets it, so the map holds about as many entries as there
+        #: are allocations.
         self.births: dict[int, int] = {}
 
     def attach(self) -> None:
