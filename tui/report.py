@@ -5,8 +5,8 @@ genpool raises :class:`genpool.PoolBug` where ``lib/genalloc.c`` calls
 task.  :func:`kernel_report` keeps the oops's "cut here" framing but fills
 it only with what is real: the genpool call that would have BUGged, the
 check in the Linux 6.12 source that would have fired (file, line and the
-check itself, read from ``lib/genalloc.c``), and the Python call stack
-that led there.  There is no RIP, PID, CPU or register dump, because
+check itself, read from ``lib/genalloc.c``), and the caller's Python call
+stack down to that call (genpool's own frames left out).  There is no RIP, PID, CPU or register dump, because
 there is no such thing here.
 """
 
@@ -55,8 +55,11 @@ def kernel_report(bug: genpool.PoolBug) -> str:
     if not bug.outstanding:
         lines.append(str(bug).splitlines()[0])
     frames = traceback.extract_tb(bug.__traceback__) if bug.__traceback__ is not None else []
+    # The caller's frames: genpool's own, between the call and the check, say nothing about the bug.
+    core = os.path.dirname(genpool.__file__)
+    frames = [frame for frame in frames if os.path.dirname(frame.filename) != core]
     if frames:
-        lines.append("Python call trace, most recent call last:")
+        lines.append("Python call trace (the caller's), most recent call last:")
         for frame in frames:
             lines.append(f"  {os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}")
             if frame.line:
