@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
 
 import genpool
 from genpool.events import Allocated, ChunkAdded, Destroyed, Event, Freed, Observer
@@ -113,17 +114,19 @@ class PoolFeed:
         changes.count = waiting
         changes.overflowed = waiting >= QUEUE_LIMIT
         births = self.births
-        drained = changes.events = [popleft() for _ in range(waiting)]
+        # ``iter(popleft, None)`` pops in C; exactly ``waiting`` pops leave what arrives meanwhile queued.
+        drained = changes.events = list(islice(iter(popleft, None), waiting))
         clock = self.total
         self.total += waiting
         if waiting > FLOOD:
             changes.everything = True
+            forget = births.pop
             for tick, event in enumerate(drained, clock):
                 kind = type(event)
                 if kind is Allocated:
                     births[event.addr] = tick  # type: ignore[attr-defined]
                 elif kind is Freed:
-                    births.pop(event.start, None)  # type: ignore[attr-defined]
+                    forget(event.start, None)  # type: ignore[attr-defined]
             changes.destroyed = self.pool.destroyed
             return changes
         order = self.pool.min_alloc_order
