@@ -108,6 +108,15 @@ async def test_grouped_views_sort_filter_and_growth_since_the_mark() -> None:
         assert sizes == sorted(sizes)
 
 
+async def test_table_closes_when_its_last_pool_is_destroyed() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o", "D")
+        await pilot.click("#bug-free-all")
+        await pilot.pause()
+        assert app.current is None and not app.table_open
+
+
 async def test_export_as_csv_and_json(tmp_path) -> None:
     app = make_app(screenshot_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -58,7 +58,10 @@ class TableActions:
     def load_table(self) -> None:
         """Take a new snapshot of the selected pool into the open table."""
         entry = self.current
-        if entry is None or not self.table_open:
+        if not self.table_open:
+            return
+        if entry is None:  # the last pool was destroyed
+            self._close_table()
             return
         feed = entry.feed
         self.owners_panel.load(entry.pool, self.view.grid.chunks, entry.label, feed.births, feed.total)
