@@ -192,6 +192,32 @@ class Tracking:
         length, values = extents.records[head]
         return self._allocation(chunk, head, length, values) if bit < head + length else None
 
+    def extents(self, chunk: Chunk, first: int, end: int) -> list[tuple[int, int, Any, tuple[Any, ...]]]:
+        """``(head, length, owner, values)`` of each allocation overlapping granules ``[first, end)``, in order.
+
+        ``values`` are the trackers' raw values, in :attr:`names` order.
+        The cheap form of :meth:`allocation_at` for drawing and tables: no
+        tracker's ``describe`` runs and no record is built.  Safe without
+        the pool's lock: each read is one atomic dict or bytearray
+        operation, and a record that goes between two reads is skipped.
+        """
+        extents = self._extents.get(chunk)
+        if extents is None or end <= first:
+            return []
+        records, starts = extents.records, extents.starts
+        owner_index = self._owner_index
+        result = []
+        head = starts.rfind(1, 0, first + 1)
+        record = records.get(head) if head >= 0 else None
+        pos = head if record is not None and head + record[0] > first else starts.find(1, first, end)
+        while 0 <= pos < end:
+            record = records.get(pos)
+            if record is not None:
+                length, values = record
+                result.append((pos, length, None if owner_index is None else values[owner_index], values))
+            pos = starts.find(1, pos + 1, end)
+        return result
+
     def allocations(self) -> list[Allocation]:
         """Every recorded allocation, in address order."""
         result = []
