@@ -234,7 +234,7 @@ def test_an_unwritable_trace_is_refused_and_nothing_starts(tmp_path: Path) -> No
 
 def test_the_documented_example_parses(tmp_path: Path) -> None:
     text = (Path(__file__).parents[1] / "docs" / "trace-format.md").read_text()
-    example = text.split("<!-- example -->")[1].split("```jsonl\n")[1].split("```")[0]
+    example = text.split("<!-- example -->")[1].split("```text\n")[1].split("```")[0]
     path = tmp_path / "example.jsonl"
     path.write_text(example)
     trace = T.read(path)
