@@ -1,0 +1,204 @@
+"""``genpool replay``: the app on a trace's player, with pause, step, speed and a scrubber.
+
+A :class:`genpool.trace.Player` keeps replicas at a position of the
+trace.  Playing moves it forward at :attr:`ReplayApp.speed` events a
+second, a few events each frame; stepping back, the scrubber and the
+go-to form seek (the player restores a checkpoint, which may replace the
+Pool objects: the app binds the new ones and keeps the selected pool).
+A large trace is read behind a progress bar (:class:`LoadingScreen`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from textual.binding import Binding
+
+from .goto_form import GotoScreen
+from .loading_screen import LoadingScreen
+from .replay_bar import ReplayBar, Scrubber
+from .replica_app import ReplicaApp
+
+if TYPE_CHECKING:
+    from genpool.replica import ReplicaSet
+
+__all__ = ["SPEEDS", "Player", "ReplayApp"]
+
+#: Playing speeds, in events a second; ``>`` and ``<`` move along them.
+SPEEDS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
+DEFAULT_SPEED = 100
+#: A frame later than this after the last one (a stall, a modal) plays no more than this much.
+MAX_FRAME_GAP = 0.5
+
+
+class Player(Protocol):
+    """What the app uses of a :class:`genpool.trace.Player`."""
+
+    replicas: ReplicaSet
+    seq: int
+    first_seq: int
+    last_seq: int
+
+    def seek(self, seq: int) -> None:
+        """Put the replicas at ``seq``."""
+
+    def step(self, n: int) -> None:
+        """Apply ``n`` events forward (back if negative)."""
+
+
+class ReplayApp(ReplicaApp):
+    """The TUI on ``player``, or on the trace at ``path`` read with ``read`` (behind a progress bar).
+
+    Reading a trace that fails ends the app with :attr:`failure` set (a
+    one-line message) and return code 1 (corrupt) or 2 (unreadable).
+    """
+
+    TITLE = "genpool replay"
+    kind = "replayed"
+    BINDINGS = [
+        Binding("space", "toggle_play", "Play/pause"),
+        Binding("full_stop", "step(1)", "Step", key_display="."),
+        Binding("comma", "step(-1)", "Back", key_display=","),
+        Binding("greater_than_sign", "faster", "Faster", key_display=">"),
+        Binding("less_than_sign", "slower", "Slower", key_display="<"),
+        Binding("g", "goto", "Go to seq"),
+    ]
+
+    def __init__(
+        self,
+        player: Player | None = None,
+        *,
+        path: str | Path | None = None,
+        read: Callable[..., Any] | None = None,
+        trace_error: type[Exception] | None = None,
+        **options: object,
+    ) -> None:
+        super().__init__(**options)
+        self.player = player
+        self.path = path
+        self.read = read
+        self.trace_error = trace_error
+        self.playing = False
+        self.speed = DEFAULT_SPEED
+        self.failure: str | None = None
+        self.replay_bar = ReplayBar(id="replay")
+        self._budget = 0.0
+        self._last_tick: float | None = None
+
+    @property
+    def replicas(self) -> ReplicaSet | None:
+        """The player's replicas (None while the trace is being read)."""
+        return self.player.replicas if self.player is not None else None
+
+    async def on_mount(self) -> None:
+        """Put the control bar under the bitmap; read the trace if there is no player yet."""
+        await self.mount(self.replay_bar, after=self.query_one("#body"))
+        if self.player is None and self.path is not None and self.read is not None:
+            self.push_screen(LoadingScreen(self.path, self.read), self._loaded)
+
+    def _loaded(self, result: object) -> None:
+        if isinstance(result, Exception):
+            corrupt = self.trace_error is not None and isinstance(result, self.trace_error)
+            self.failure = str(result).splitlines()[0] if str(result) else type(result).__name__
+            self.exit(return_code=1 if corrupt else 2)
+            return
+        self.player = result.player()  # type: ignore[attr-defined]
+        self.event_log.note(f"trace {self.path}: seq {self.player.first_seq:,}..{self.player.last_seq:,}")
+        self.sync()
+
+    # -- playing ---------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Play the frame's share of events, follow the replicas, draw, and show the position."""
+        if self.player is not None and self.playing:
+            self._play()
+        super().sync()
+        self._show_position()
+
+    def _play(self) -> None:
+        player = self.player
+        assert player is not None
+        now = self.clock()
+        elapsed = 0.0 if self._last_tick is None else min(MAX_FRAME_GAP, now - self._last_tick)
+        self._last_tick = now
+        self._budget += self.speed * elapsed
+        count = int(self._budget)
+        self._budget -= count
+        if count:
+            player.step(count)
+        if player.seq >= player.last_seq:
+            self._stop("end of the trace")
+
+    def _stop(self, why: str) -> None:
+        self.playing = False
+        self._last_tick = None
+        self._budget = 0.0
+        self.event_log.note(f"replay paused at seq {self.player.seq:,}: {why}")  # type: ignore[union-attr]
+
+    def _show_position(self) -> None:
+        player = self.player
+        if player is not None and self.replay_bar.is_mounted:
+            self.replay_bar.show(self.playing, self.speed, player.seq, player.first_seq, player.last_seq)
+
+    def action_toggle_play(self) -> None:
+        """Play from here, or pause."""
+        player = self.player
+        if player is None:
+            return
+        if self.playing:
+            self._stop("paused")
+        elif player.seq >= player.last_seq:
+            self.notify("At the end of the trace: press g or use the scrubber to go back.", severity="warning")
+        else:
+            self.playing = True
+        self._show_position()
+
+    def action_step(self, count: int) -> None:
+        """Pause and move ``count`` events (back when negative)."""
+        player = self.player
+        if player is None:
+            return
+        if self.playing:
+            self._stop("stepping")
+        if (count > 0 and player.seq >= player.last_seq) or (count < 0 and player.seq <= player.first_seq):
+            self.notify("No event that way: this is an end of the trace.", severity="warning")
+            return
+        player.step(count)
+        self.sync()
+
+    def action_faster(self) -> None:
+        """The next speed up."""
+        self.speed = next((speed for speed in SPEEDS if speed > self.speed), SPEEDS[-1])
+        self._show_position()
+
+    def action_slower(self) -> None:
+        """The next speed down."""
+        self.speed = next((speed for speed in reversed(SPEEDS) if speed < self.speed), SPEEDS[0])
+        self._show_position()
+
+    def action_goto(self) -> None:
+        """Ask for a ``seq`` and go there."""
+        player = self.player
+        if player is not None:
+            self.push_screen(GotoScreen(player.seq, player.first_seq, player.last_seq), self._chosen)
+
+    def _chosen(self, seq: object) -> None:
+        if isinstance(seq, int):
+            self.seek(seq)
+
+    def seek(self, seq: int) -> None:
+        """Pause and show the pools at ``seq``."""
+        player = self.player
+        if player is None:
+            return
+        if self.playing:
+            self._stop("seeking")
+        player.seek(seq)
+        self.event_log.note(f"went to seq {player.seq:,}")
+        self.sync()
+
+    def on_scrubber_seek(self, message: Scrubber.Seek) -> None:
+        """The scrubber was clicked or moved."""
+        self.seek(message.seq)

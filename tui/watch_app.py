@@ -1,0 +1,79 @@
+"""``genpool watch``: the app on a watch client's replicas, live.
+
+The client (:func:`genpool.watch.connect`) applies the producer's stream
+to its replicas from its own thread; the replicas' events reach the
+app's feeds like any pool's, so the picture is drawn exactly as for a
+local pool.  The connection bar shows the producer and the client's
+state; when the producer goes stale or away the last picture stays,
+marked, and when the client has reconnected (a new snapshot, a new
+generation of replicas) the app binds the new pools and goes on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from .connection_bar import ConnectionBar
+from .replica_app import ReplicaApp
+
+if TYPE_CHECKING:
+    from genpool.replica import ReplicaSet
+
+__all__ = ["WatchApp", "WatchSource"]
+
+
+class WatchSource(Protocol):
+    """What the app reads of a :class:`genpool.watch.WatchClient`."""
+
+    replicas: ReplicaSet
+    status: str
+    error: str | None
+
+    @property
+    def header(self) -> dict[str, object] | None:
+        """The producer's stream header."""
+
+
+class WatchApp(ReplicaApp):
+    """The TUI on ``client``'s replicas; ``address`` is what the connection bar names."""
+
+    TITLE = "genpool watch"
+    kind = "watched"
+    CSS = """
+    .-stale #bitmap { border: round $warning; }
+    .-disconnected #bitmap { border: round $error; }
+    """
+
+    def __init__(self, client: WatchSource, address: str, **options: object) -> None:
+        super().__init__(**options)
+        self.client = client
+        self.address = address
+        self.status = ""
+        self.connection_bar = ConnectionBar(id="connection")
+
+    @property
+    def replicas(self) -> ReplicaSet:
+        """The client's replica set."""
+        return self.client.replicas
+
+    async def on_mount(self) -> None:
+        """Put the connection bar under the title (the app's own mount handler runs after this one)."""
+        await self.mount(self.connection_bar, before=self.query_one("#body"))
+
+    def sync(self) -> None:
+        """Show the connection's state, then follow and draw the replicas."""
+        self._show_connection()
+        super().sync()
+
+    def _show_connection(self) -> None:
+        client = self.client
+        status = client.status
+        replicas = client.replicas
+        self.connection_bar.show(status, self.address, client.header, replicas.seq, client.error)
+        if status != self.status:
+            if self.status:
+                detail = f": {client.error}" if client.error and status != "connected" else ""
+                self.event_log.note(f"connection {self.status} → {status}{detail}")
+            self.set_class(status == "stale", "-stale")
+            self.set_class(status == "disconnected", "-disconnected")
+            self.status = status
