@@ -1,0 +1,231 @@
+"""``genpool replay``: the TUI on a recorded trace, its controls driven through Textual's Pilot.
+
+The trace is recorded from ``tests/producer.py`` in a subprocess
+(``GENPOOL_TRACE``), so its pools and ``seq`` numbers are the same every
+run; every position the app shows is checked against
+``Trace.replay(upto_seq=...)`` of the same trace.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import genpool.trace
+import pytest
+from genpool.replica import CorruptTrace
+from genpool.tui.goto_form import GotoScreen
+from genpool.tui.loading_screen import LoadingScreen
+from genpool.tui.replay_app import SPEEDS, ReplayApp
+from genpool.tui.replay_bar import Scrubber, describe_position
+from replica_helpers import Producer, replica_state, until
+from textual.widgets import Input, Label, ProgressBar
+from tui_helpers import FakeClock, bitmap, tui_config  # noqa: F401  (autouse fixture)
+
+pytestmark = pytest.mark.asyncio
+
+SIZE = (110, 32)
+
+
+@pytest.fixture(scope="module")
+def trace_path(tmp_path_factory) -> Path:
+    """A trace of producer.py: two pools filled, a burst, a BUG (double free), a pool made and destroyed."""
+    path = tmp_path_factory.mktemp("trace") / "producer.jsonl"
+    with Producer(trace=path) as producer:
+        producer.run('burst(pools["sram"], 40, 3)')
+        producer.run('double_free(pools["ids"])')
+        producer.run('late = genpool.Pool(4, name="late", trackers=("tag",)); late.add(0x9000, 4096)')
+        producer.run('a = late.alloc(100, owner="new"); late.free(a, 100); late.destroy()')
+        producer.run('burst(pools["ids"], 30, 4)')
+        producer.stop()
+    return path
+
+
+def replay_app(player: object = None, **options: object) -> ReplayApp:
+    options.setdefault("clock", FakeClock())
+    return ReplayApp(player, frame_seconds=3600.0, remember_theme=False, **options)  # type: ignore[arg-type]
+
+
+def shown(app: ReplayApp) -> dict[str, object]:
+    return replica_state({entry.label: entry.pool for entry in app.entries})
+
+
+def expected(trace: genpool.trace.Trace, seq: int) -> dict[str, object]:
+    replicas = trace.replay(upto_seq=seq)
+    return replica_state({pool.name: pool for pool in replicas.pools.values()})
+
+
+def state_line(app: ReplayApp) -> str:
+    return str(app.query_one("#replay-state", Label).render())
+
+
+async def test_step_forward_and_back_show_exactly_the_trace_at_each_seq(trace_path: Path) -> None:
+    trace = genpool.trace.read(trace_path)
+    player = trace.player()
+    player.seek(player.first_seq)
+    app = replay_app(player)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert shown(app) == expected(trace, player.first_seq)
+        assert state_line(app).startswith("❚❚ paused · 100 ev/s · seq")
+        seqs = [player.seq]
+        for _ in range(5):
+            await pilot.press("full_stop")
+            seqs.append(player.seq)
+            assert shown(app) == expected(trace, player.seq)
+        assert seqs == sorted(set(seqs)), seqs
+        assert f"seq {player.seq:,} of" in state_line(app)
+        for back in reversed(seqs[:-1]):
+            await pilot.press("comma")
+            assert player.seq == back
+            assert shown(app) == expected(trace, back)
+        await pilot.press("comma")  # nothing before the first seq: a notice, no move
+        assert player.seq == seqs[0]
+
+
+async def test_play_pause_speed_and_the_end_of_the_trace(trace_path: Path) -> None:
+    trace = genpool.trace.read(trace_path)
+    player = trace.player()
+    player.seek(player.first_seq)
+    app = replay_app(player)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("less_than_sign", "less_than_sign")
+        assert app.speed == 1
+        await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
+        assert app.speed == 1000
+        for _ in range(len(SPEEDS)):
+            await pilot.press("greater_than_sign")
+        assert app.speed == SPEEDS[-1]
+        await pilot.press("less_than_sign", "less_than_sign", "less_than_sign", "less_than_sign", "less_than_sign")
+        assert app.speed == 10
+        await pilot.press("space")
+        assert app.playing and state_line(app).startswith("▶ playing · 10 ev/s")
+        start = player.seq
+        app.sync()  # the first frame only starts the clock
+        assert player.seq == start
+        app.sync()  # the fake clock moved a second; a late frame plays half a second at most
+        assert player.seq > start
+        assert shown(app) == expected(trace, player.seq)
+        await pilot.press("space")
+        assert not app.playing
+        paused_at = player.seq
+        app.sync()
+        assert player.seq == paused_at
+        await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign", "space")
+        for _ in range(100):
+            if not app.playing:
+                break
+            app.sync()
+        assert not app.playing and player.seq == player.last_seq
+        assert "end of the trace" in app.event_log.text
+        assert shown(app) == expected(trace, player.last_seq)
+        await pilot.press("space")  # at the end: a notice, still paused
+        assert not app.playing
+
+
+async def test_go_to_a_seq_refuses_one_outside_the_trace_in_place(trace_path: Path) -> None:
+    trace = genpool.trace.read(trace_path)
+    player = trace.player()
+    app = replay_app(player)
+    async with app.run_test(size=SIZE) as pilot:
+        middle = (player.first_seq + player.last_seq) // 2
+        seq_before = player.seq
+        for text, message in (("abc", "not a number"), (str(player.last_seq + 1), "seq must be in")):
+            await pilot.press("g")
+            form = app.screen
+            assert isinstance(form, GotoScreen)
+            form.query_one("#f-seq", Input).value = text
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is form and message in str(form.query_one("#form-error", Label).render())
+            await pilot.press("escape")
+        assert player.seq == seq_before
+        await pilot.press("g")
+        app.screen.query_one("#f-seq", Input).value = str(middle)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, GotoScreen)
+        assert player.seq <= middle and shown(app) == expected(trace, player.seq)
+        assert f"went to seq {player.seq:,}" in app.event_log.text
+
+
+async def test_the_scrubber_seeks_by_click_and_keys_and_keeps_the_selection(trace_path: Path) -> None:
+    trace = genpool.trace.read(trace_path)
+    player = trace.player()
+    player.seek(player.last_seq)
+    app = replay_app(player)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+        assert app.current.label == "ids"
+        view = bitmap(app)
+        view.move_cursor_to(app.current.pool.chunks[0], 17)
+        await pilot.click("#scrubber", offset=(1, 0))
+        await pilot.pause()
+        assert player.seq < player.last_seq and shown(app) == expected(trace, player.seq)
+        assert app.current.label == "ids" and view.cursor == (0, 17)
+        assert app.current.pool in player.replicas.pools.values()  # bound to the player's pools, old or new
+        app.query_one(Scrubber).focus()
+        await pilot.press("end")
+        assert player.seq == player.last_seq
+        await pilot.press("home")
+        assert player.seq == player.first_seq
+        await pilot.press("right")
+        assert player.first_seq < player.seq and shown(app) == expected(trace, player.seq)
+        assert app.current.label == "ids"
+
+
+async def test_a_replayed_pool_is_read_only(trace_path: Path) -> None:
+    trace = genpool.trace.read(trace_path)
+    app = replay_app(trace.player())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = shown(app)
+        await pilot.press("a", "D", "f")
+        await pilot.pause()
+        assert shown(app) == before and app.screen is app.screen_stack[0]
+        assert "is a replayed pool, read-only" in app.event_log.text
+
+
+async def test_a_trace_loads_behind_a_progress_bar(trace_path: Path) -> None:
+    release = threading.Event()
+
+    def slow_read(path: Path, *, progress) -> genpool.trace.Trace:
+        progress(50, 200)
+        assert release.wait(20)
+        return genpool.trace.read(path, progress=progress)
+
+    app = replay_app(path=trace_path, read=slow_read, trace_error=CorruptTrace)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LoadingScreen), pilot, "the loading screen")
+        bar = app.screen.query_one(ProgressBar)
+        await until(lambda: bar.progress == 50 and bar.total == 200, pilot, "the first progress")
+        assert app.player is None
+        release.set()
+        await until(lambda: app.player is not None, pilot, "the trace")
+        await pilot.pause()
+        assert not isinstance(app.screen, LoadingScreen)
+        assert [entry.label for entry in app.entries] == ["sram", "ids"]
+        assert f"trace {trace_path}" in app.event_log.text
+
+
+@pytest.mark.parametrize(
+    ("damage", "code", "words"),
+    [
+        (lambda text: text[: len(text) * 2 // 3] + "\n{not json\n", 1, "line"),
+        (lambda text: '{"hello": "world"}\n', 1, "not a genpool"),
+    ],
+)
+async def test_a_corrupt_trace_ends_the_app_with_one_line(trace_path: Path, tmp_path: Path, damage, code, words) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(damage(trace_path.read_text()))
+    app = replay_app(path=bad, read=genpool.trace.read, trace_error=CorruptTrace)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.failure is not None, pilot, "the failure")
+    assert app.return_code == code
+    assert "\n" not in app.failure and words in app.failure and "bad.jsonl" in app.failure
+
+
+def test_the_position_line() -> None:
+    assert describe_position(True, 1000, 1234, 1, 5678) == "▶ playing · 1,000 ev/s · seq 1,234 of 1..5,678"
+    assert describe_position(False, 1, 1, 1, 2).startswith("❚❚ paused · 1 ev/s")

@@ -1,0 +1,155 @@
+"""``genpool watch``: the TUI on a real producer's replicas, driven through Textual's Pilot.
+
+The producer is ``tests/producer.py`` in a subprocess, serving its pools
+with ``genpool.watch.serve``; the app watches them through a real
+``genpool.watch.connect`` client.
+"""
+
+from __future__ import annotations
+
+import genpool
+import genpool.replica
+import genpool.watch
+import pytest
+from genpool.tui.connection_bar import ConnectionBar, describe_connection, producer_text
+from genpool.tui.watch_app import WatchApp
+from replica_helpers import Producer, replica_state, until
+from tui_helpers import FakeClock, bitmap, row_text, tui_config  # noqa: F401  (autouse fixture)
+
+pytestmark = pytest.mark.asyncio
+
+SIZE = (110, 32)
+
+
+def watch_app(client: object, address: str) -> WatchApp:
+    """The watch app with the test suite's fake clock and slow frame timer (frames are called by hand)."""
+    return WatchApp(client, address, clock=FakeClock(), frame_seconds=3600.0, remember_theme=False)  # type: ignore[arg-type]
+
+
+def shown(app: WatchApp) -> dict[str, object]:
+    return replica_state({entry.label: entry.pool for entry in app.entries})
+
+
+def bar_text(app: WatchApp) -> str:
+    return str(app.query_one(ConnectionBar).render())
+
+
+async def frame(app: WatchApp, pilot: object) -> None:
+    """One frame of the app, then let Textual draw it."""
+    app.sync()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def address(tmp_path) -> str:
+    return f"unix:{tmp_path / 'watch.sock'}"
+
+
+async def test_watch_shows_the_producers_pools_live_and_read_only(address: str) -> None:
+    with Producer(address) as producer:
+        client = genpool.watch.connect(address)
+        try:
+            assert client.wait_connected(20)
+            app = watch_app(client, address)
+            async with app.run_test(size=SIZE) as pilot:
+                await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
+                assert [entry.label for entry in app.entries] == ["sram", "ids"]
+                assert all(genpool.replica.is_replica(entry.pool) for entry in app.entries)
+                text = bar_text(app)
+                assert f"pid {producer.process.pid}" in text and "producer.py" in text and "● live" in text
+                assert "sram: watching" in app.event_log.text
+
+                producer.run('burst(pools["sram"], 40, 3)')
+                expected = producer.state()
+                await until(lambda: (app.sync() or shown(app)) == expected, pilot, "the burst")
+                await frame(app, pilot)
+                assert "sram: alloc" in app.event_log.text or "more events" in app.event_log.text
+
+                pool = app.current.pool
+                before = replica_state({"sram": pool})
+                for key in ("a", "f", "F", "c", "s", "D", "n"):
+                    await pilot.press(key)
+                    await pilot.pause()
+                    assert app.screen is app.screen_stack[0], f"{key} opened a form on a replica"
+                assert replica_state({"sram": pool}) == before and producer.state() == expected
+                assert app.event_log.text.count("read-only") == 7
+                assert "sram is a watched pool, read-only: allocating refused" in app.event_log.text
+
+                # What only reads still works: zoom, the next pool, the inspector.
+                await pilot.press("minus", "plus", "right_square_bracket")
+                assert app.current.label == "ids"
+                assert bitmap(app).cell_info() is not None
+        finally:
+            client.close()
+
+
+async def test_a_lost_producer_leaves_the_last_picture_marked_and_a_new_one_is_picked_up(address: str) -> None:
+    producer = Producer(address)
+    client = genpool.watch.connect(address)
+    try:
+        assert client.wait_connected(20)
+        app = watch_app(client, address)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
+            await pilot.press("right_square_bracket")  # select "ids"
+            view = bitmap(app)
+            view.move_cursor_to(app.current.pool.chunks[0], 17)
+            picture = [row_text(view, y) for y in range(6)]
+            labels = [entry.label for entry in app.entries]
+            old_pid = producer.process.pid
+
+            producer.kill()
+            await until(lambda: client.status != "connected", pilot, "the client to notice")
+            await frame(app, pilot)
+            assert app.has_class("-disconnected") or app.has_class("-stale")
+            assert "showing the last picture" in bar_text(app)
+            assert [entry.label for entry in app.entries] == labels
+            assert [row_text(view, y) for y in range(6)] == picture
+            assert "connection connected →" in app.event_log.text
+
+            producer = Producer(address)
+            await until(lambda: client.status == "connected", pilot, "the reconnection")
+            await until(lambda: (app.sync() or shown(app)) == producer.state(), pilot, "the new snapshot")
+            await frame(app, pilot)
+            assert not app.has_class("-disconnected") and not app.has_class("-stale")
+            assert f"pid {producer.process.pid}" in bar_text(app) and producer.process.pid != old_pid
+            assert app.current.label == "ids" and view.cursor == (0, 17)
+            assert "→ connected" in app.event_log.text
+    finally:
+        client.close()
+        producer.kill()
+
+
+async def test_pools_created_and_destroyed_by_the_producer_come_and_go(address: str) -> None:
+    with Producer(address) as producer:
+        client = genpool.watch.connect(address)
+        try:
+            assert client.wait_connected(20)
+            app = watch_app(client, address)
+            async with app.run_test(size=SIZE) as pilot:
+                await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
+                await pilot.press("right_square_bracket")
+                producer.run('pools["late"] = genpool.Pool(4, name="late", trackers=("tag",))')
+                producer.run('pools["late"].add(0x9000, 4096); pools["late"].alloc(100, owner="new")')
+                await until(lambda: (app.sync() or shown(app)) == producer.state(), pilot, "the new pool")
+                assert [entry.label for entry in app.entries] == ["sram", "ids", "late"]
+                assert app.current.label == "ids"  # the selection survived the new generation
+                producer.run('pools["late"].free(0x9000, 100); pools["late"].destroy()')
+                await until(lambda: (app.sync() or [e.label for e in app.entries]) == ["sram", "ids"], pilot, "gone")
+                assert app.current.label == "ids"
+        finally:
+            client.close()
+
+
+def test_the_connection_line_names_the_state_by_glyph_and_word() -> None:
+    header = {"pid": 7, "argv": ["prog", "--flag", "a b"]}
+    assert producer_text(header) == "pid 7 · prog --flag 'a b'"
+    assert producer_text(None) == "no producer yet"
+    assert producer_text({"pid": 1, "argv": ["x" * 100]}).endswith("…")
+    assert describe_connection("connected", "unix:/s", header, 1234, None).startswith("● live · unix:/s · pid 7")
+    assert "seq 1,234" in describe_connection("connected", "unix:/s", header, 1234, None)
+    stale = describe_connection("stale", "unix:/s", header, 5, None)
+    assert stale.startswith("◐ STALE") and "showing the last picture" in stale
+    lost = describe_connection("disconnected", "unix:/s", header, 5, "connection reset")
+    assert lost.startswith("○ LOST (connection reset)") and "reconnecting" in lost
+    assert describe_connection("connecting", "unix:/s", None, 0, None) == "◌ connecting to unix:/s…"
