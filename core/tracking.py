@@ -162,6 +162,18 @@ class Tracking:
                 starts[end] = 1
             pos = starts.find(1, pos + 1, end)
 
+    def restore(self, chunk: Chunk, records: dict[int, tuple[int, tuple[Any, ...]]]) -> None:
+        """Take ``records`` (first granule -> (granule count, tracker values)) as ``chunk``'s allocations.
+
+        For rebuilding a pool from a snapshot (:mod:`genpool.replica`):
+        the chunk's bits must already be set to match, and it must have
+        no records yet.
+        """
+        extents = self._of(chunk)
+        for first in records:
+            extents.starts[first] = 1
+        extents.records.update(records)
+
     def allocation_at(self, chunk: Chunk, bit: int) -> Allocation | None:
         """The allocation covering bit ``bit`` of ``chunk``, if any."""
         extents = self._extents.get(chunk)

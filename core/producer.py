@@ -1,0 +1,394 @@
+"""The producer: every pool of this process, streamed to traces and viewers.
+
+A built-in plugin.  Its ``genpool_pool_created`` hook only remembers
+each pool (a weak set and a stream id) until something asks for the
+stream -- :func:`genpool.trace.record`, :func:`genpool.watch.serve`, or
+``GENPOOL_TRACE`` / ``GENPOOL_WATCH`` at import.  Then the producer
+observes every live pool with ``deque.append`` into a bounded queue (a C
+call: the watched program pays for building the event and nothing
+else), and one writer thread drains the queue every few milliseconds,
+puts the events back in ``seq`` order, encodes them once and hands the
+lines to every :class:`Sink`.
+
+A pool delivers its events after releasing its lock, so two threads'
+events can reach the queue out of ``seq`` order; the writer holds back
+the newest events for one cycle and sorts.  An event later than that, a
+full queue, or a sink that cannot keep up costs a *resync*: a ``resync``
+mark and a fresh snapshot of every pool, taken under all their locks at
+one ``seq``, after which only newer events follow.  Memory stays bounded
+whatever a viewer does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import sys
+import threading
+import weakref
+from collections import deque
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Freed, next_seq
+from .hookspecs import hookimpl
+from .replica import building
+from .stream import describe_pool, header, owner_value
+
+if TYPE_CHECKING:
+    from .chunk import Chunk
+    from .pool import Pool
+
+__all__ = ["QUEUE_LIMIT", "Endpoint", "Producer", "Sink", "get_producer"]
+
+#: Events the queue holds between two writer cycles; more means a resync.
+QUEUE_LIMIT = 1 << 17
+#: Seconds between writer cycles.
+INTERVAL = 0.02
+
+_lock = threading.RLock()
+_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
+_states: weakref.WeakKeyDictionary[Pool, _PoolState] = weakref.WeakKeyDictionary()
+_ids = itertools.count(1)
+_producer: Producer | None = None
+_seq_of = itemgetter(1)
+
+
+class _PoolState:
+    """What the stream knows of one pool: its id, its chunks' indexes, whose owner an allocation shows."""
+
+    __slots__ = ("id", "chunks", "owner_from")
+
+    def __init__(self, pool: Pool) -> None:
+        self.id = next(_ids)
+        self.chunks: dict[Chunk, int] = {}
+        trackers = pool.trackers
+        self.owner_from = "tag" if "tag" in trackers else "chunk" if "chunk" in trackers else None
+
+
+class _Created(NamedTuple):
+    """A pool was created while the producer ran (queued like an event)."""
+
+    pool: Pool
+    seq: int
+    algorithm: str
+
+
+@hookimpl
+def genpool_pool_created(pool: Pool) -> None:
+    """Remember the pool; observe it if the stream is on.  Replicas are left alone."""
+    if building():
+        return
+    with _lock:
+        _states[pool] = _PoolState(pool)
+        _pools.add(pool)
+        if _producer is not None:
+            pool.observe(_producer.queue.append)
+            _producer.queue.append(_Created(pool, next_seq(), pool.algorithm.name))
+
+
+class Sink:
+    """Where stream lines go: a trace file or one viewer's connection.
+
+    ``min_seq`` is the ``seq`` of the snapshot it last received: lines at
+    or below it are already reflected and are not sent.  A sink that
+    sets ``needs_snapshot`` gets a resync and a fresh snapshot as soon as
+    :meth:`ready_for_snapshot` says so.
+    """
+
+    def __init__(self) -> None:
+        self.min_seq = -1
+        self.needs_snapshot = True
+        self.header_sent = False
+
+    def send(self, data: bytes) -> None:
+        """Take complete lines; never block for long."""
+        raise NotImplementedError
+
+    def ready_for_snapshot(self) -> bool:
+        """Whether a snapshot may be queued now (a stuck viewer's may not, to bound memory)."""
+        return True
+
+    def close(self) -> None:
+        """Flush what can be flushed and let go."""
+
+
+class Endpoint:
+    """A source of sinks the writer thread services: a trace file, or a server and its viewers."""
+
+    def service(self) -> None:
+        """Accept and read, without blocking (called by the writer thread every cycle)."""
+
+    def sinks(self) -> list[Sink]:
+        """The sinks to feed this cycle."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close every sink."""
+
+
+class Producer:
+    """The queue every observed pool appends to, and the writer thread that empties it."""
+
+    def __init__(self) -> None:
+        self.queue: deque[Any] = deque(maxlen=QUEUE_LIMIT)
+        self.endpoints: list[Endpoint] = []
+        self._cycle_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._held: list[Any] = []
+        self._watermark = 0
+        self._written = 0
+        self._owner_text: dict[Any, str] = {}
+        self._thread = threading.Thread(target=self._run, name="genpool-producer", daemon=True)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Observe every live pool and start the writer (called with ``_lock`` held)."""
+        for pool in list(_pools):
+            if not pool.destroyed:
+                pool.observe(self.queue.append)
+        self._thread.start()
+
+    def _stop_observing(self) -> None:
+        for pool in list(_pools):
+            try:
+                pool.unobserve(self.queue.append)
+            except Exception:
+                pass
+
+    def _run(self) -> None:
+        while not self._stop.wait(INTERVAL):
+            with self._cycle_lock:
+                if self._stop.is_set():
+                    return
+                try:
+                    self._cycle(final=False)
+                except Exception as exc:  # the watched program must go on whatever happens here
+                    print(f"genpool producer: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    def flush(self) -> None:
+        """Write out everything queued so far (every thread's events delivered by now)."""
+        with self._cycle_lock:
+            self._cycle(final=True)
+
+    # -- one writer cycle ---------------------------------------------------------
+
+    def _cycle(self, *, final: bool) -> None:
+        queue = self.queue
+        waiting = len(queue)
+        popleft = queue.popleft
+        batch = [popleft() for _ in range(waiting)]
+        for endpoint in self.endpoints:
+            endpoint.service()
+        sinks = [sink for endpoint in self.endpoints for sink in endpoint.sinks()]
+        if waiting >= QUEUE_LIMIT:  # the queue may have dropped events: start afresh
+            self._held = []
+            batch = []
+            for sink in sinks:
+                sink.needs_snapshot = True
+        items = self._held + batch if self._held else batch
+        items.sort(key=_seq_of)
+        if final or not items:
+            ready, self._held = items, []
+        else:
+            cut = len(items)
+            watermark = self._watermark
+            while cut and items[cut - 1][1] > watermark:
+                cut -= 1
+            ready, self._held = items[:cut], items[cut:]
+            self._watermark = items[-1][1]
+        lines = self._encode(ready, sinks) if ready else []
+        needing = [sink for sink in sinks if sink.needs_snapshot and sink.ready_for_snapshot()]
+        if needing:
+            seq, snapshot = self._snapshot()
+            for sink in needing:
+                if not sink.header_sent:
+                    sink.send(json.dumps(header(), separators=(",", ":")).encode() + b"\n")
+                    sink.header_sent = True
+                sink.send(snapshot)
+                sink.min_seq = seq
+                sink.needs_snapshot = False
+        if lines:
+            self._dispatch(lines, sinks)
+
+    def _encode(self, ready: list[Any], sinks: list[Sink]) -> list[tuple[int, str]]:
+        """Encode the events in ``seq`` order; an event that comes too late marks a resync."""
+        wanted = any(not sink.needs_snapshot for sink in sinks)
+        lines = []
+        states = _states
+        cache: dict[Pool, _PoolState] = {}
+        written = self._written
+        for event in ready:
+            seq = event[1]
+            if seq <= written:
+                for sink in sinks:
+                    if sink.min_seq < seq:
+                        sink.needs_snapshot = True
+                continue
+            written = seq
+            pool = event[0]
+            state = cache.get(pool)
+            if state is None:
+                state = cache[pool] = states.get(pool)
+                if state is None:
+                    continue
+            kind = type(event)
+            if kind is ChunkAdded:
+                state.chunks.setdefault(event.chunk, len(state.chunks))
+            if not wanted:
+                continue
+            if kind is Allocated:
+                owner = event.owner if state.owner_from == "tag" else None
+                if state.owner_from == "chunk":
+                    owner = event.chunk._owner
+                owner_text = "" if owner is None else ',"owner":' + self._owner_json(owner)
+                text = (
+                    f'{{"type":"alloc","seq":{seq},"pool":{state.id},"chunk":{state.chunks[event.chunk]},'
+                    f'"addr":{event.addr},"size":{event.size},"algorithm":{json.dumps(event.algorithm)}{owner_text}}}\n'
+                )
+            elif kind is Freed:
+                text = (
+                    f'{{"type":"free","seq":{seq},"pool":{state.id},"chunk":{state.chunks[event.chunk]},'
+                    f'"addr":{event.addr},"size":{event.size}}}\n'
+                )
+            else:
+                text = _encode_rare(event, state)
+            lines.append((seq, text))
+        self._written = written
+        return lines
+
+    def _owner_json(self, owner: Any) -> str:
+        if type(owner) is str:
+            text = self._owner_text.get(owner)
+            if text is None:
+                if len(self._owner_text) > 4096:
+                    self._owner_text.clear()
+                text = self._owner_text[owner] = json.dumps(owner_value(owner))
+            return text
+        return json.dumps(owner_value(owner))
+
+    def _dispatch(self, lines: list[tuple[int, str]], sinks: list[Sink]) -> None:
+        everything: bytes | None = None
+        first = lines[0][0]
+        for sink in sinks:
+            if sink.needs_snapshot:
+                continue
+            if sink.min_seq < first:
+                if everything is None:
+                    everything = "".join(text for _, text in lines).encode()
+                sink.send(everything)
+            else:
+                newer = "".join(text for seq, text in lines if seq > sink.min_seq)
+                if newer:
+                    sink.send(newer.encode())
+
+    def _snapshot(self) -> tuple[int, bytes]:
+        """A resync mark and every live pool, under all their locks at one ``seq``."""
+        with _lock:
+            pools = sorted((pool for pool in list(_pools) if pool in _states), key=lambda pool: _states[pool].id)
+            for pool in pools:
+                pool._lock.acquire()
+            try:
+                seq = next_seq()
+                records = []
+                for pool in pools:
+                    if pool._destroyed:
+                        continue
+                    state = _states[pool]
+                    state.chunks = {chunk: index for index, chunk in enumerate(pool._chunks[::-1])}
+                    records.append(describe_pool(pool, state.id, seq))
+            finally:
+                for pool in pools:
+                    pool._lock.release()
+        lines = [json.dumps({"type": "resync", "seq": seq}, separators=(",", ":"))]
+        lines.extend(json.dumps(record, separators=(",", ":")) for record in records)
+        return seq, ("\n".join(lines) + "\n").encode()
+
+
+def _encode_rare(event: Any, state: _PoolState) -> str:
+    """The line of an event other than an allocation or a free."""
+    kind = type(event)
+    record: dict[str, Any] = {"type": "", "seq": event.seq, "pool": state.id}
+    if kind is ChunkAdded:
+        chunk = event.chunk
+        record.update(
+            type="chunk",
+            virt=chunk._start,
+            phys=chunk._phys,
+            size=chunk._end - chunk._start + 1,
+            nid=chunk._nid,
+            owner=owner_value(chunk._owner),
+        )
+    elif kind is AlgorithmSet:
+        record.update(type="algorithm", algorithm=event.algorithm)
+    elif kind is Destroyed:
+        record["type"] = "destroy"
+    elif kind is BugRaised:
+        record.update(type="bug", message=event.message)
+    else:  # _Created
+        pool = event.pool
+        tracked = bool(pool.trackers)
+        record.update(
+            type="pool",
+            name=pool.name,
+            order=pool.min_alloc_order,
+            nid=pool.nid,
+            algorithm=event.algorithm,
+            tracked=tracked,
+            destroyed=False,
+            chunks=[],
+            allocations=[] if tracked else None,
+        )
+        state.chunks = {}
+    return json.dumps(record, separators=(",", ":")) + "\n"
+
+
+def get_producer() -> Producer | None:
+    """The running producer, or None when nothing is recording or watching."""
+    return _producer
+
+
+def add_endpoint(endpoint: Endpoint) -> Producer:
+    """Start streaming to ``endpoint`` (starting the producer if it is the first)."""
+    global _producer
+    with _lock:
+        if _producer is None:
+            _producer = Producer()
+            _producer._start()
+            atexit.register(_at_exit)
+        # The snapshot is taken now, so that everything after this call is streamed as events.
+        with _producer._cycle_lock:
+            _producer.endpoints.append(endpoint)
+            _producer._cycle(final=False)
+        return _producer
+
+
+def remove_endpoint(endpoint: Endpoint) -> None:
+    """Flush everything queued to ``endpoint``, close it, and stop the producer if it was the last."""
+    global _producer
+    with _lock:
+        producer = _producer
+        if producer is None or endpoint not in producer.endpoints:
+            return
+        last = len(producer.endpoints) == 1
+        if last:
+            _producer = None
+            producer._stop_observing()
+    with producer._cycle_lock:
+        producer._cycle(final=True)
+        producer.endpoints.remove(endpoint)
+        endpoint.close()
+    if last:
+        producer._stop.set()
+        if producer._thread is not threading.current_thread():
+            producer._thread.join()
+
+
+def _at_exit() -> None:
+    """The program is ending: flush and close every endpoint."""
+    producer = _producer
+    if producer is not None:
+        for endpoint in list(producer.endpoints):
+            remove_endpoint(endpoint)
