@@ -1,11 +1,12 @@
 """A program with pools of its own, for the watch and replay tests to look at from outside.
 
-``python producer.py [ADDRESS [TOKEN]]`` builds two pools the same way
+``python producer.py [--record TRACE] [ADDRESS [TOKEN]]`` builds two pools the same way
 every time, fills them with a seeded burst, serves them on ADDRESS
 (``genpool.watch.serve``) if one is given, prints ``ready ADDRESS`` and
 then runs each line of its standard input as a Python statement (with
 ``pools``, ``burst``, ``double_free``, ``genpool`` and ``dump()`` in scope), answering ``ok`` to each.
-It exits at the end of its input.  ``GENPOOL_TRACE`` records it.
+It exits at the end of its input.  ``--record`` records all of it
+with ``genpool.trace.record``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import random
 import sys
 
 import genpool
-import genpool.watch
 
 _live: dict[str, list[tuple[int, int]]] = {}
 
@@ -78,7 +78,9 @@ def main(argv: list[str]) -> int:
     burst(pools["ids"], 40, 2)
     server = None
     if argv:
-        server = genpool.watch.serve(argv[0], token=argv[1] if len(argv) > 1 else None)
+        from genpool.watch import serve
+
+        server = serve(argv[0], token=argv[1] if len(argv) > 1 else None)
         print(f"ready {server.address}", flush=True)
     else:
         print("ready", flush=True)
@@ -98,4 +100,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--record"]:
+        import genpool.trace
+
+        with genpool.trace.record(sys.argv[2]):
+            raise SystemExit(main(sys.argv[3:]))
     raise SystemExit(main(sys.argv[1:]))

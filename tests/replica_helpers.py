@@ -34,9 +34,10 @@ class Producer:
     def __init__(self, address: str | None = None, *, token: str | None = None, trace: Path | None = None) -> None:
         env = dict(os.environ)
         env.pop("GENPOOL_WATCH", None)
-        if trace is not None:
-            env["GENPOOL_TRACE"] = str(trace)
-        args = [] if address is None else [address, *([token] if token else [])]
+        env.pop("GENPOOL_TRACE", None)
+        args = ([] if trace is None else ["--record", str(trace)]) + (
+            [] if address is None else [address, *([token] if token else [])]
+        )
         self.process = subprocess.Popen(
             [sys.executable, str(PRODUCER), *args],
             stdin=subprocess.PIPE,

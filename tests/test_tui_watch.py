@@ -11,7 +11,7 @@ import genpool
 import genpool.replica
 import genpool.watch
 import pytest
-from genpool.tui.connection_bar import ConnectionBar, describe_connection, producer_text
+from genpool.tui.connection_bar import ConnectionBar
 from genpool.tui.watch_app import WatchApp
 from replica_helpers import Producer, replica_state, until
 from tui_helpers import FakeClock, bitmap, row_text, tui_config  # noqa: F401  (autouse fixture)
@@ -139,17 +139,3 @@ async def test_pools_created_and_destroyed_by_the_producer_come_and_go(address: 
                 assert app.current.label == "ids"
         finally:
             client.close()
-
-
-def test_the_connection_line_names_the_state_by_glyph_and_word() -> None:
-    header = {"pid": 7, "argv": ["prog", "--flag", "a b"]}
-    assert producer_text(header) == "pid 7 · prog --flag 'a b'"
-    assert producer_text(None) == "no producer yet"
-    assert producer_text({"pid": 1, "argv": ["x" * 100]}).endswith("…")
-    assert describe_connection("connected", "unix:/s", header, 1234, None).startswith("● live · unix:/s · pid 7")
-    assert "seq 1,234" in describe_connection("connected", "unix:/s", header, 1234, None)
-    stale = describe_connection("stale", "unix:/s", header, 5, None)
-    assert stale.startswith("◐ STALE") and "showing the last picture" in stale
-    lost = describe_connection("disconnected", "unix:/s", header, 5, "connection reset")
-    assert lost.startswith("○ LOST (connection reset)") and "reconnecting" in lost
-    assert describe_connection("connecting", "unix:/s", None, 0, None) == "◌ connecting to unix:/s…"

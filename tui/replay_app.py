@@ -104,8 +104,14 @@ class ReplayApp(ReplicaApp):
             self.failure = str(result).splitlines()[0] if str(result) else type(result).__name__
             self.exit(return_code=1 if corrupt else 2)
             return
-        self.player = result.player()  # type: ignore[attr-defined]
-        self.event_log.note(f"trace {self.path}: seq {self.player.first_seq:,}..{self.player.last_seq:,}")
+        player = result.player()  # type: ignore[attr-defined]
+        # Open on the state the program ended in: the picture worth seeing first (step back from there).
+        player.seek(player.last_seq)
+        self.player = player
+        self.event_log.note(
+            f"trace {self.path}: seq {player.first_seq:,}..{player.last_seq:,}, shown at its end; "
+            "space plays from the start, , steps back"
+        )
         self.sync()
 
     # -- playing ---------------------------------------------------------------
@@ -143,17 +149,18 @@ class ReplayApp(ReplicaApp):
             self.replay_bar.show(self.playing, self.speed, player.seq, player.first_seq, player.last_seq)
 
     def action_toggle_play(self) -> None:
-        """Play from here, or pause."""
+        """Play from here (from the start when at the end), or pause."""
         player = self.player
         if player is None:
             return
         if self.playing:
             self._stop("paused")
-        elif player.seq >= player.last_seq:
-            self.notify("At the end of the trace: press g or use the scrubber to go back.", severity="warning")
         else:
+            if player.seq >= player.last_seq:
+                player.seek(player.first_seq)
+                self.event_log.note("playing again from the start")
             self.playing = True
-        self._show_position()
+        self.sync()
 
     def action_step(self, count: int) -> None:
         """Pause and move ``count`` events (back when negative)."""

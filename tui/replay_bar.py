@@ -52,7 +52,7 @@ class Scrubber(ProgressBar, can_focus=True):
         """Place the bar at ``seq`` within ``first..last``."""
         if (seq, first, last) != (self.seq, self.first, self.last):
             self.seq, self.first, self.last = seq, first, last
-            self.update(total=max(1, last - first), progress=seq - first)
+            self.update(total=max(1, last - first), progress=max(0, seq - first))
 
     def _ask(self, seq: int) -> None:
         self.post_message(self.Seek(min(self.last, max(self.first, seq))))

@@ -58,6 +58,10 @@ class ReplicaApp(GenpoolApp):
         super().__init__((), **options)  # type: ignore[arg-type]
         #: The entry shown for each stream pool id.
         self.bound: dict[int, PoolEntry] = {}
+        #: The stream id of the pool the user picked last (kept while that pool is absent, after a seek).
+        self.selected_id: int | None = None
+        self._view_state: tuple[int | None, tuple[int, int] | None] | None = None
+        self._rebinding = False
         self._binding: tuple[int, int] | None = None
 
     @property
@@ -113,24 +117,36 @@ class ReplicaApp(GenpoolApp):
         self.bound[pool_id] = entry
         return entry
 
+    def _select(self, entry: PoolEntry | None) -> None:
+        """Show ``entry``; a pool the user picks stays picked across generations, even while it is absent."""
+        super()._select(entry)
+        if entry is None:
+            self.view.border_title = "no pool at this point"
+        elif not self._rebinding:
+            self.selected_id = next((pool_id for pool_id, bound in self.bound.items() if bound is entry), None)
+
     def _rebind(self, pools: dict[int, object]) -> None:
         """Bind every pool anew, keeping the selected pool, zoom and cursor where they can be kept."""
         view = self.view
-        selected = next((pool_id for pool_id, entry in self.bound.items() if entry is self.current), None)
-        zoom, cursor = view.zoom, view.cursor
+        if self.current is not None and self.bound.get(self.selected_id) is self.current:  # type: ignore[arg-type]
+            self._view_state = (view.zoom, view.cursor)
         first = not self.bound
         for entry in self.entries:
             entry.feed.detach()
         self.entries.clear()
-        kept = {pool_id: entry for pool_id, entry in self.bound.items() if pool_id in pools}
-        self.bound = kept
+        self.bound = {pool_id: entry for pool_id, entry in self.bound.items() if pool_id in pools}
         for pool_id, pool in pools.items():
             if not pool.destroyed:  # type: ignore[attr-defined]
-                self._bind(pool_id, pool, announce=first or pool_id not in kept)
+                self._bind(pool_id, pool, announce=first or pool_id not in self.bound)
         self.bound = {pool_id: entry for pool_id, entry in self.bound.items() if entry in self.entries}
-        entry = self.bound.get(selected) if selected is not None else None
-        self._select(entry if entry is not None else (self.entries[0] if self.entries else None))
-        if entry is not None:
+        entry = self.bound.get(self.selected_id) if self.selected_id is not None else None
+        self._rebinding = True
+        try:
+            self._select(entry if entry is not None else (self.entries[0] if self.entries else None))
+        finally:
+            self._rebinding = False
+        if entry is not None and self._view_state is not None:
+            zoom, cursor = self._view_state
             view.zoom = zoom
             view.relayout()
             chunks = entry.pool.chunks

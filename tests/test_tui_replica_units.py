@@ -1,0 +1,25 @@
+"""The watch and replay bars' text, without an app."""
+
+from __future__ import annotations
+
+from genpool.tui.connection_bar import describe_connection, producer_text
+from genpool.tui.replay_bar import describe_position
+
+
+def test_the_connection_line_names_the_state_by_glyph_and_word() -> None:
+    header = {"pid": 7, "argv": ["prog", "--flag", "a b"]}
+    assert producer_text(header) == "pid 7 · prog --flag 'a b'"
+    assert producer_text(None) == "no producer yet"
+    assert producer_text({"pid": 1, "argv": ["x" * 100]}).endswith("…")
+    assert describe_connection("connected", "unix:/s", header, 1234, None).startswith("● live · unix:/s · pid 7")
+    assert "seq 1,234" in describe_connection("connected", "unix:/s", header, 1234, None)
+    stale = describe_connection("stale", "unix:/s", header, 5, None)
+    assert stale.startswith("◐ STALE") and "showing the last picture" in stale
+    lost = describe_connection("disconnected", "unix:/s", header, 5, "connection reset")
+    assert lost.startswith("○ LOST (connection reset)") and "reconnecting" in lost
+    assert describe_connection("connecting", "unix:/s", None, 0, None) == "◌ connecting to unix:/s…"
+
+
+def test_the_position_line() -> None:
+    assert describe_position(True, 1000, 1234, 1, 5678) == "▶ playing · 1,000 ev/s · seq 1,234 of 1..5,678"
+    assert describe_position(False, 1, 1, 1, 2).startswith("❚❚ paused · 1 ev/s")
