@@ -6,6 +6,8 @@ own functions, under their kernel names, are in :mod:`genpool.kernel`.
 
 from __future__ import annotations
 
+import os as _os
+
 __version__ = "0.1.0"
 
 from .algorithm import ANY_DATA, Algorithm, AlignData, FixedData
@@ -36,3 +38,9 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+# Opt-in only: with neither variable set, importing genpool starts no thread and opens nothing.
+if _os.environ.get("GENPOOL_TRACE") or _os.environ.get("GENPOOL_WATCH"):
+    from .producer import start_from_environment
+
+    start_from_environment()

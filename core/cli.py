@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plugins.add_argument("--json", action="store_true", help="print the list as JSON")
     plugins.set_defaults(run=_run_plugins)
+    from .record_cli import add_command as add_record
+
+    add_record(commands)
     from .tui.cli import add_commands  # imports no Textual until a TUI command runs
 
     add_commands(commands)

@@ -91,8 +91,9 @@ class ReplicaSet:
         one that contradicts the replicas; ``line`` is named in the message.
         """
         kind = record.get("type") if type(record) is dict else None
-        if kind == "header":
+        if kind == "header":  # a new stream begins (a reconnection): its seqs start afresh
             self.header = check_header(record, self.source)
+            self.seq = 0
             return
         check_record(record, self.source, line)
         seq = record["seq"]

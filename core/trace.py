@@ -25,7 +25,7 @@ from .producer import Endpoint, Sink, add_endpoint, remove_endpoint
 from .replica import ReplicaSet
 from .stream import check_header
 
-__all__ = ["CHECKPOINT_EVERY", "Player", "Trace", "check", "read", "record"]
+__all__ = ["CHECKPOINT_EVERY", "Player", "Trace", "check", "read", "record", "start_recording"]
 
 #: Records between two checkpoints of a loaded trace.
 CHECKPOINT_EVERY = 8192
@@ -70,6 +70,13 @@ def record(path: str | os.PathLike[str]) -> Iterator[str]:
         yield path
     finally:
         remove_endpoint(endpoint)
+
+
+def start_recording(path: str | os.PathLike[str]) -> None:
+    """Record every pool to ``path`` until the program exits (what ``GENPOOL_TRACE`` does)."""
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidArgument(f"path must be a file path, not {type(path).__name__}")
+    add_endpoint(_TraceFile(os.fspath(path)))
 
 
 class _Checkpoint:
