@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,21 +47,28 @@ class Producer:
             text=True,
             env=env,
         )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         ready = self._line()
         assert ready.startswith("ready"), ready
         self.address = ready.split()[1] if len(ready.split()) > 1 else None
 
+    def _read(self) -> None:
+        """The producer's output, line by line, into a queue (a thread: readline has no timeout)."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.strip())
+        self._lines.put(None)
+
     def _line(self) -> str:
-        stdout = self.process.stdout
-        assert stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(stdout, selectors.EVENT_READ)
-            if not selector.select(PATIENCE):
-                raise AssertionError("the producer did not answer")
-        line = stdout.readline()
-        if not line:
+        try:
+            line = self._lines.get(timeout=PATIENCE)
+        except queue.Empty:
+            raise AssertionError("the producer did not answer") from None
+        if line is None:
             raise AssertionError(f"the producer ended: {self.process.stderr.read() if self.process.stderr else ''}")
-        return line.strip()
+        return line
 
     def run(self, statement: str) -> list[str]:
         """Run one statement in the producer; the lines it printed."""
@@ -94,8 +102,13 @@ class Producer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the producer if it still runs, and close its pipes."""
         if self.process.poll() is None:
             self.kill()
+        self._reader.join(PATIENCE)
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()

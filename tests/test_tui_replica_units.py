@@ -14,9 +14,9 @@ def test_the_connection_line_names_the_state_by_glyph_and_word() -> None:
     assert describe_connection("connected", "unix:/s", header, 1234, None).startswith("● live · unix:/s · pid 7")
     assert "seq 1,234" in describe_connection("connected", "unix:/s", header, 1234, None)
     stale = describe_connection("stale", "unix:/s", header, 5, None)
-    assert stale.startswith("◐ STALE") and "showing the last picture" in stale
-    lost = describe_connection("disconnected", "unix:/s", header, 5, "connection reset")
-    assert lost.startswith("○ LOST (connection reset)") and "reconnecting" in lost
+    assert stale.startswith("◐ STALE") and "showing the last picture" in stale and stale.endswith("reconnecting…")
+    lost = describe_connection("disconnected", "unix:/s", header, 5, "wrong token")
+    assert lost.startswith("○ LOST (wrong token)") and lost.endswith("not reconnecting")
     assert describe_connection("connecting", "unix:/s", None, 0, None) == "◌ connecting to unix:/s…"
 
 

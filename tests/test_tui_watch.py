@@ -98,7 +98,7 @@ async def test_a_lost_producer_leaves_the_last_picture_marked_and_a_new_one_is_p
             labels = [entry.label for entry in app.entries]
             old_pid = producer.process.pid
 
-            producer.kill()
+            producer.close()
             await until(lambda: client.status != "connected", pilot, "the client to notice")
             await frame(app, pilot)
             assert app.has_class("-disconnected") or app.has_class("-stale")
@@ -117,7 +117,7 @@ async def test_a_lost_producer_leaves_the_last_picture_marked_and_a_new_one_is_p
             assert "→ connected" in app.event_log.text
     finally:
         client.close()
-        producer.kill()
+        producer.close()
 
 
 async def test_pools_created_and_destroyed_by_the_producer_come_and_go(address: str) -> None:

@@ -42,7 +42,7 @@ def describe_connection(
     if status == "connecting":
         return f"{state} to {address}…" + (f" ({error})" if error else "")
     reason = f" ({error})" if error else ""
-    then = "waiting for the producer" if status == "stale" else "reconnecting…"
+    then = "reconnecting…" if status == "stale" else "not reconnecting"
     return f"{state}{reason} · {address} · {producer} · showing the last picture, seq {seq:,}; {then}"
 
 

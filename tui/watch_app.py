@@ -49,6 +49,8 @@ class WatchApp(ReplicaApp):
         self.client = client
         self.address = address
         self.status = ""
+        #: The last stream header seen (pid, argv ...).
+        self.producer: dict[str, object] | None = None
         self.connection_bar = ConnectionBar(id="connection")
 
     @property
@@ -69,7 +71,9 @@ class WatchApp(ReplicaApp):
         client = self.client
         status = client.status
         replicas = client.replicas
-        self.connection_bar.show(status, self.address, client.header, replicas.seq, client.error)
+        # The client forgets the header while it reconnects; the bar keeps naming the producer it lost.
+        self.producer = client.header or self.producer
+        self.connection_bar.show(status, self.address, self.producer, replicas.seq, client.error)
         if status != self.status:
             if self.status:
                 detail = f": {client.error}" if client.error and status != "connected" else ""
