@@ -68,7 +68,9 @@ def add_replica_commands(subparsers: argparse._SubParsersAction) -> None:  # typ
 
 
 def _fail(command: str, message: object, status: int) -> int:
-    print(f"genpool {command}: {str(message).splitlines()[0] if str(message) else message!r}", file=sys.stderr)
+    """Say why ``genpool COMMAND`` failed, in one line on stderr; return the exit status."""
+    text = str(message).splitlines()[0] if str(message) else type(message).__name__
+    print(f"genpool {command}: {text}", file=sys.stderr)
     return status
 
 
@@ -82,8 +84,10 @@ def _run_watch(args: argparse.Namespace) -> int:
         return _fail("watch", exc, 2)
     try:
         if not client.wait_connected(args.wait):
-            reason = client.error or f"no genpool producer answered at {args.address} within {args.wait:g} s"
-            return _fail("watch", reason, 1)
+            if client.status == "disconnected":  # turned away for good: not genpool, wrong token ...
+                return _fail("watch", client.error, 1)
+            detail = f" ({client.error})" if client.error else ""
+            return _fail("watch", f"no genpool producer answered at {args.address} within {args.wait:g} s{detail}", 1)
         from .watch_app import WatchApp
 
         WatchApp(client, args.address, theme=args.theme).run()
