@@ -22,7 +22,7 @@ import genpool
 sys.path.insert(0, str(Path(__file__).parent))
 from producer import pool_state  # noqa: E402
 
-__all__ = ["PRODUCER", "Producer", "HeaderShown", "replica_state", "until"]
+__all__ = ["PRODUCER", "Producer", "Shown", "replica_state", "until"]
 
 PRODUCER = Path(__file__).with_name("producer.py")
 #: Longest wait for anything a producer or a client does (a bound, not a timing).
@@ -131,12 +131,13 @@ async def until(condition: Callable[[], bool], pilot: object = None, what: str =
             time.sleep(0.02)
 
 
-class HeaderShown:
-    """A watch client whose producer header is fixed (pid and argv vary run to run; snapshots must not)."""
+class Shown:
+    """A watch client as a snapshot sees it: a fixed header and error (pid, argv and paths vary run to run)."""
 
-    def __init__(self, client: object, header: dict[str, object]) -> None:
+    def __init__(self, client: object, header: dict[str, object], error: str | None = None) -> None:
         self._client = client
         self.header = header
+        self.error = error
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._client, name)

@@ -102,7 +102,7 @@ async def test_a_lost_producer_leaves_the_last_picture_marked_and_a_new_one_is_p
             await until(lambda: client.status != "connected", pilot, "the client to notice")
             await frame(app, pilot)
             assert app.has_class("-disconnected") or app.has_class("-stale")
-            assert "showing the last picture" in bar_text(app)
+            assert "last picture kept" in bar_text(app)
             assert [entry.label for entry in app.entries] == labels
             assert [row_text(view, y) for y in range(6)] == picture
             assert "connection connected →" in app.event_log.text

@@ -36,14 +36,16 @@ def describe_connection(
 ) -> str:
     """The bar's one line for a client in ``status``; a lost producer's last picture is said to be old."""
     state = STATES.get(status, status)
+    if error:
+        error = error.removeprefix(f"{address}: ")  # the bar names the address once
     producer = producer_text(header)
     if status == "connected":
-        return f"{state} · {address} · {producer} · seq {seq:,}"
+        return f"{state} · seq {seq:,} · {address} · {producer}"
     if status == "connecting":
         return f"{state} to {address}…" + (f" ({error})" if error else "")
     reason = f" ({error})" if error else ""
     then = "reconnecting…" if status == "stale" else "not reconnecting"
-    return f"{state}{reason} · {address} · {producer} · showing the last picture, seq {seq:,}; {then}"
+    return f"{state}{reason} · last picture kept (seq {seq:,}), {then} · {address} · {producer}"
 
 
 class ConnectionBar(Static):
