@@ -14,7 +14,7 @@ from .algorithm import ANY_DATA, Algorithm, AlignData, FixedData
 from .bitmap import Bitmap
 from .chunk import Chunk
 from .device import Device
-from .errors import GenPoolError, InvalidArgument, KernelWarning, NoSpace, PluginError, PoolBug
+from .errors import CorruptTrace, GenPoolError, InvalidArgument, KernelWarning, NoSpace, PluginError, PoolBug
 from .hookspecs import hookimpl
 from .pool import Pool
 from .tracking import Allocation
@@ -26,6 +26,7 @@ __all__ = [
     "Allocation",
     "Bitmap",
     "Chunk",
+    "CorruptTrace",
     "Device",
     "FixedData",
     "GenPoolError",

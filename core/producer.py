@@ -55,6 +55,7 @@ _states: weakref.WeakKeyDictionary[Pool, _PoolState] = weakref.WeakKeyDictionary
 _ids = itertools.count(1)
 _producer: Producer | None = None
 _seq_of = itemgetter(1)
+_COMPACT = (",", ":")
 
 
 class _PoolState:
@@ -207,7 +208,7 @@ class Producer:
             seq, snapshot = self._snapshot()
             for sink in needing:
                 if not sink.header_sent:
-                    sink.send(json.dumps(header(), separators=(",", ":")).encode() + b"\n")
+                    sink.send(json.dumps(header(), separators=_COMPACT).encode() + b"\n")
                     sink.header_sent = True
                 sink.send(snapshot)
                 sink.min_seq = seq
@@ -267,9 +268,9 @@ class Producer:
             if text is None:
                 if len(self._owner_text) > 4096:
                     self._owner_text.clear()
-                text = self._owner_text[owner] = json.dumps(owner_value(owner))
+                text = self._owner_text[owner] = json.dumps(owner_value(owner), separators=_COMPACT)
             return text
-        return json.dumps(owner_value(owner))
+        return json.dumps(owner_value(owner), separators=_COMPACT)
 
     def _dispatch(self, lines: list[tuple[int, str]], sinks: list[Sink]) -> None:
         everything: bytes | None = None
@@ -304,8 +305,8 @@ class Producer:
             finally:
                 for pool in pools:
                     pool._lock.release()
-        lines = [json.dumps({"type": "resync", "seq": seq}, separators=(",", ":"))]
-        lines.extend(json.dumps(record, separators=(",", ":")) for record in records)
+        lines = [json.dumps({"type": "resync", "seq": seq}, separators=_COMPACT)]
+        lines.extend(json.dumps(record, separators=_COMPACT) for record in records)
         return seq, ("\n".join(lines) + "\n").encode()
 
 
@@ -344,7 +345,7 @@ def _encode_rare(event: Any, state: _PoolState) -> str:
             allocations=[] if tracked else None,
         )
         state.chunks = {}
-    return json.dumps(record, separators=(",", ":")) + "\n"
+    return json.dumps(record, separators=_COMPACT) + "\n"
 
 
 def get_producer() -> Producer | None:

@@ -130,14 +130,16 @@ def describe_pool(pool: Pool, pool_id: int, seq: int) -> dict[str, Any]:
 
 # -- checking records read back ----------------------------------------------
 
-_INT = int
-_OPTIONAL_INT = (int, type(None))
-_STR = str
-_OPTIONAL_STR = (str, type(None))
-_ANY = object
+_INT = frozenset({int})
+_OPTIONAL_INT = frozenset({int, type(None)})
+_STR = frozenset({str})
+_OPTIONAL_STR = frozenset({str, type(None)})
+_BOOL = frozenset({bool})
+_LIST = frozenset({list})
+_OPTIONAL_LIST = frozenset({list, type(None)})
 
-#: Required fields of each record type and the types they may have.
-FIELDS: dict[str, tuple[tuple[str, Any], ...]] = {
+#: Required fields of each record type and the exact JSON types they may have (a bool is not an int).
+FIELDS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
     "pool": (
         ("seq", _INT),
         ("pool", _INT),
@@ -145,10 +147,10 @@ FIELDS: dict[str, tuple[tuple[str, Any], ...]] = {
         ("order", _INT),
         ("nid", _INT),
         ("algorithm", _STR),
-        ("tracked", bool),
-        ("destroyed", bool),
-        ("chunks", list),
-        ("allocations", (list, type(None))),
+        ("tracked", _BOOL),
+        ("destroyed", _BOOL),
+        ("chunks", _LIST),
+        ("allocations", _OPTIONAL_LIST),
     ),
     "chunk": (
         ("seq", _INT),
@@ -171,23 +173,27 @@ def check_record(record: object, where: str, line: int | None) -> dict[str, Any]
     """``record`` if it is a well-formed stream record (not the header); else CorruptTrace.
 
     Checks the shape only: the fields its type needs, with the right
-    JSON types (a bool is not an int).  Whether it agrees with the pools
-    is :class:`genpool.replica.ReplicaSet`'s to say.
+    JSON types.  Whether it agrees with the pools is
+    :class:`genpool.replica.ReplicaSet`'s to say.
     """
     if type(record) is not dict:
         raise CorruptTrace(f"expected a JSON object, got {type(record).__name__}", path=where, line=line)
-    fields = FIELDS.get(record.get("type"))  # type: ignore[arg-type]
+    get = record.get
+    fields = FIELDS.get(get("type"))  # type: ignore[arg-type]
     if fields is None:
-        raise CorruptTrace(f"unknown record type {record.get('type')!r}", path=where, line=line)
-    for name, kind in fields:
-        value = record.get(name, _MISSING)
-        if value is _MISSING:
-            raise CorruptTrace(f"{record['type']} record has no {name!r}", path=where, line=line)
-        if not isinstance(value, kind) or (value is True or value is False) and kind is not bool:
-            raise CorruptTrace(
-                f"{record['type']} record: {name!r} is {value!r}, not {_kind_name(kind)}", path=where, line=line
-            )
+        raise CorruptTrace(f"unknown record type {get('type')!r}", path=where, line=line)
+    for name, kinds in fields:
+        if type(get(name, _MISSING)) not in kinds:
+            _wrong_field(record, name, kinds, where, line)
     return record
+
+
+def _wrong_field(record: dict[str, Any], name: str, kinds: frozenset[type], where: str, line: int | None) -> None:
+    if name not in record:
+        raise CorruptTrace(f"{record['type']} record has no {name!r}", path=where, line=line)
+    names = {int: "an integer", str: "a string", list: "a list", bool: "a boolean", type(None): "null"}
+    wanted = " or ".join(sorted(names[kind] for kind in kinds))
+    raise CorruptTrace(f"{record['type']} record: {name!r} is {record[name]!r}, not {wanted}", path=where, line=line)
 
 
 def check_header(record: object, where: str) -> dict[str, Any]:
@@ -211,9 +217,3 @@ def check_header(record: object, where: str) -> dict[str, Any]:
 
 
 _MISSING = object()
-
-
-def _kind_name(kind: Any) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "an integer", str: "a string", list: "a list", bool: "a boolean", type(None): "null"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
