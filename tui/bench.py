@@ -15,6 +15,9 @@ as it can and once paced at 100,000 operations a second.  Reported: the producer
 observer attached, and with the app running; the app's frames per
 second (screen updates that reached the driver) and its answer time to
 key presses.
+
+*Watch*: the viewer of ``genpool watch`` applying a fast stream, alone
+and with the app drawing it (see :mod:`genpool.tui.bench_watch`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from .app import GenpoolApp
 from .bitmap_view import BitmapView
 from .live import PoolFeed
 
-__all__ = ["fragmented_pool", "main"]
+__all__ = ["fragmented_pool", "main", "steady_state"]
 
 
 def fragmented_pool(size: int, order: int, seed: int = 1, *, trackers: tuple[str, ...] = ()) -> genpool.Pool:
@@ -113,6 +116,31 @@ async def _draw(pool: genpool.Pool, repeats: int) -> dict[str, float]:
     return result
 
 
+def steady_state(pool: genpool.Pool, rng: random.Random, count: int, live: list[tuple[int, int]], used: int) -> int:
+    """``count`` operations of the steady-state workload on ``pool``; returns the bytes in use after them.
+
+    Sizes 8..4096 bytes, kept 50-80 % full; ``live`` holds the
+    allocations made and not freed yet, ``used`` their bytes.
+    """
+    low, high = pool.size // 2, pool.size * 8 // 10
+    for _ in range(count):
+        if live and (used > high or (used > low and rng.random() < 0.5)):
+            addr, size = live.pop(rng.randrange(len(live)))
+            pool.free(addr, size)
+            used -= size
+        else:
+            size = rng.randint(1, 512) * 8
+            try:
+                live.append((pool.alloc(size), size))
+                used += size
+            except genpool.NoSpace:
+                if live:
+                    addr, size = live.pop(0)
+                    pool.free(addr, size)
+                    used -= size
+    return used
+
+
 def _producer(
     pool: genpool.Pool, stop: threading.Event, counter: list[int], seed: int, rate: float | None = None
 ) -> None:
@@ -120,26 +148,11 @@ def _producer(
     rng = random.Random(seed)
     started = time.perf_counter()
     live: list[tuple[int, int]] = []
-    low, high = pool.size // 2, pool.size * 8 // 10
     used = pool.size - pool.avail
     ops = 0
     while not stop.is_set():
-        for _ in range(256):
-            if live and (used > high or (used > low and rng.random() < 0.5)):
-                addr, size = live.pop(rng.randrange(len(live)))
-                pool.free(addr, size)
-                used -= size
-            else:
-                size = rng.randint(1, 512) * 8
-                try:
-                    live.append((pool.alloc(size), size))
-                    used += size
-                except genpool.NoSpace:
-                    if live:
-                        addr, size = live.pop(0)
-                        pool.free(addr, size)
-                        used -= size
-            ops += 1
+        used = steady_state(pool, rng, 256, live, used)
+        ops += 256
         if rate is not None:
             ahead = started + ops / rate - time.perf_counter()
             if ahead > 0:
@@ -210,9 +223,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="skip the 4 GiB pool, shorter live run")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each live measurement (default 5)")
     parser.add_argument("--repeats", type=int, default=7, help="draws per pool, median taken (default 7)")
+    parser.add_argument("--only", choices=("draw", "live", "watch"), help="run one group of cases")
     args = parser.parse_args(argv)
     os.environ.setdefault("GENPOOL_CONFIG_DIR", tempfile.mkdtemp(prefix="genpool-bench-"))
+    seconds = 2.0 if args.quick else args.seconds
+    if args.only in (None, "draw"):
+        _draw_cases(args)
+    if args.only in (None, "live"):
+        _live_cases(seconds)
+    if args.only in (None, "watch"):
+        from .bench_watch import watch_case  # it uses this module's workload
 
+        watch_case(seconds, args.quick)
+    return 0
+
+
+def _draw_cases(args: argparse.Namespace) -> None:
+    """Draw pools of each size and print the times."""
     cases = [(1 << 20, 3), (256 << 20, 3)] + ([] if args.quick else [(4 << 30, 6)])
     print("drawing, 200x50 terminal, zoomed to fit (median of", args.repeats, "draws)")
     for size, order in cases:
@@ -225,7 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             f"  {size >> 20:>5} MiB order {order} ({granules:>11,} granules, {result['scale']:>6,}/cell): "
             f"rows {result['rows'] * 1e3:6.2f} ms   frame {result['frame'] * 1e3:6.2f} ms   (setup {setup:.1f} s)"
         )
-    seconds = 2.0 if args.quick else args.seconds
+
+
+def _live_cases(seconds: float) -> None:
+    """Run the app beside a producer thread and print its rates."""
     for rate in (None, 100_000.0):
         live = asyncio.run(_live(seconds, rate))
         pace = "as fast as it can" if rate is None else f"paced at {rate:,.0f} ops/s"
@@ -242,7 +272,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  app frames               {live['fps']:>10.1f} per second")
         print(f"  key press answered in    {live['key_median_ms']:>10.1f} ms median, {live['key_max_ms']:.1f} ms max")
-    return 0
 
 
 if __name__ == "__main__":

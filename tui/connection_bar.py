@@ -78,4 +78,4 @@ class ConnectionBar(Static):
             self.status = status
         if text != self._text:
             self._text = text
-            self.update(text)
+            self.update(text, layout=False)  # one line of fixed size: no layout pass every frame

@@ -81,7 +81,7 @@ class ReplayBar(Horizontal):
 
     DEFAULT_CSS = """
     ReplayBar { height: 1; padding: 0 1; background: $panel; }
-    ReplayBar > #replay-state { width: auto; min-width: 44; padding-right: 2; text-wrap: nowrap; }
+    ReplayBar > #replay-state { width: 50; padding-right: 2; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def compose(self) -> ComposeResult:
@@ -91,5 +91,6 @@ class ReplayBar(Horizontal):
 
     def show(self, playing: bool, speed: int, seq: int, first: int, last: int) -> None:
         """Show the position and state."""
-        self.query_one("#replay-state", Label).update(describe_position(playing, speed, seq, first, last))
+        # A fixed width: no layout pass every frame while playing.
+        self.query_one("#replay-state", Label).update(describe_position(playing, speed, seq, first, last), layout=False)
         self.query_one(Scrubber).show(seq, first, last)
