@@ -229,3 +229,24 @@ async def test_a_corrupt_trace_ends_the_app_with_one_line(
         await until(lambda: app.failure is not None, pilot, "the failure")
     assert app.return_code == code
     assert "\n" not in app.failure and words in app.failure and "bad.jsonl" in app.failure
+
+
+async def test_the_command_palette_has_the_replay_controls(trace_path: Path) -> None:
+    trace = genpool.trace.read(trace_path)
+    player = trace.player()
+    player.seek(player.first_seq)
+    app = replay_app(player)
+    async with app.run_test(size=SIZE) as pilot:
+        start = player.seq
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Replay: step forward")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert player.seq > start and shown(app) == expected(trace, player.seq)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Replay: go to")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GotoScreen)

@@ -29,6 +29,17 @@ HELP_TEXT = """\
 | `?` `F1` | this help |
 | `q` | quit |
 
+**genpool watch and genpool replay** show replicas of another program's
+pools: read-only (the keys that would change a pool say so), while
+inspecting, zooming, stats and screenshots work.  In a replay:
+
+| key | action |
+| --- | --- |
+| `space` | play / pause (from the start when at the end) |
+| `.` `,` | step a record forward / back |
+| `>` `<` | faster / slower |
+| `g` | go to a `seq`; the scrubber seeks by click, or `←` `→` `home` `end` when focused |
+
 **The bitmap** — arrows, page up/down, home/end move the cursor; a click selects.
 
 | cell | means |

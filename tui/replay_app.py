@@ -10,12 +10,14 @@ A large trace is read behind a progress bar (:class:`LoadingScreen`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.binding import Binding
 
+from .commands import GenpoolCommands
 from .goto_form import GotoScreen
 from .loading_screen import LoadingScreen
 from .replay_bar import ReplayBar, Scrubber
@@ -24,7 +26,7 @@ from .replica_app import ReplicaApp
 if TYPE_CHECKING:
     from genpool.replica import ReplicaSet
 
-__all__ = ["SPEEDS", "Player", "ReplayApp"]
+__all__ = ["SPEEDS", "Player", "ReplayApp", "ReplayCommands"]
 
 #: Playing speeds, in events a second; ``>`` and ``<`` move along them.
 SPEEDS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
@@ -48,6 +50,27 @@ class Player(Protocol):
         """Apply ``n`` events forward (back if negative)."""
 
 
+#: ``(command name, app action, its arguments, help)``: the replay's own palette commands, first.
+REPLAY_ACTIONS = (
+    ("Replay: play or pause", "toggle_play", (), "Play the trace from here (from the start at its end), or pause"),
+    ("Replay: step forward", "step", (1,), "Apply the next record"),
+    ("Replay: step back", "step", (-1,), "Go back one record (from the nearest checkpoint)"),
+    ("Replay: faster", "faster", (), "Play ten times as many events a second"),
+    ("Replay: slower", "slower", (), "Play a tenth as many events a second"),
+    ("Replay: go to seq", "goto", (), "Show the pools at any seq of the trace"),
+)
+
+
+class ReplayCommands(GenpoolCommands):
+    """The replay's controls, then every command of the app."""
+
+    def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        for name, action, arguments, help_text in REPLAY_ACTIONS:
+            yield name, partial(getattr(app, f"action_{action}"), *arguments), help_text
+        yield from super()._commands()
+
+
 class ReplayApp(ReplicaApp):
     """The TUI on ``player``, or on the trace at ``path`` read with ``read`` (behind a progress bar).
 
@@ -56,6 +79,7 @@ class ReplayApp(ReplicaApp):
     """
 
     TITLE = "genpool replay"
+    COMMANDS = ReplicaApp.COMMANDS - {GenpoolCommands} | {ReplayCommands}
     kind = "replayed"
     BINDINGS = [
         Binding("space", "toggle_play", "Play/pause"),
