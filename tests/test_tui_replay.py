@@ -16,7 +16,7 @@ import pytest
 from genpool.replica import CorruptTrace
 from genpool.tui.goto_form import GotoScreen
 from genpool.tui.loading_screen import LoadingScreen
-from genpool.tui.replay_app import SPEEDS, ReplayApp
+from genpool.tui.replay_app import MAX_RECORDS_PER_FRAME, SPEEDS, ReplayApp
 from genpool.tui.replay_bar import Scrubber
 from replica_helpers import Producer, replica_state, until
 from textual.widgets import Input, Label, ProgressBar
@@ -177,16 +177,40 @@ async def test_the_scrubber_seeks_by_click_and_keys_and_keeps_the_selection(trac
         assert app.current.label == "ids" and view.cursor == (0, 17)  # picked again when it is back
 
 
-async def test_a_replayed_pool_is_read_only(trace_path: Path) -> None:
+async def test_a_replayed_pool_is_read_only_and_can_be_inspected(trace_path: Path, tmp_path: Path) -> None:
     trace = genpool.trace.read(trace_path)
-    app = replay_app(trace.player())
+    player = trace.player()
+    player.seek(player.last_seq)
+    app = replay_app(player, screenshot_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         before = shown(app)
-        await pilot.press("a", "D", "f")
+        await pilot.press("a", "D", "f", "F", "c", "s", "n")
         await pilot.pause()
         assert shown(app) == before and app.screen is app.screen_stack[0]
-        assert "is a replayed pool, read-only" in app.event_log.text
+        assert app.event_log.text.count("is a replayed pool, read-only") == 7
+        await pilot.press("minus", "ctrl+s")
+        assert bitmap(app).zoom is not None and list(tmp_path.glob("*.svg"))
+        info = bitmap(app).cell_info()
+        assert info is not None and info.pool is app.current.pool
+
+
+async def test_a_fast_speed_never_takes_a_frame_for_more_than_a_batch(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    with Producer(trace=path) as producer:
+        producer.run('burst(pools["ids"], 6000, 5)')
+        producer.stop()
+    player = genpool.trace.read(path).player()
+    app = replay_app(player)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(len(SPEEDS)):
+            await pilot.press("greater_than_sign")
+        await pilot.press("space")
+        start = player.seq
+        app.sync()  # half a second at a million records a second: capped
+        assert player.seq - start == MAX_RECORDS_PER_FRAME
+        app.sync()
+        assert player.seq - start == 2 * MAX_RECORDS_PER_FRAME  # no backlog carried over
 
 
 async def test_a_trace_loads_behind_a_progress_bar(trace_path: Path) -> None:

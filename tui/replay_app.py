@@ -33,6 +33,9 @@ SPEEDS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
 DEFAULT_SPEED = 100
 #: A frame later than this after the last one (a stall, a modal) plays no more than this much.
 MAX_FRAME_GAP = 0.5
+#: Records applied in one frame at most: the player applies them on the UI thread, which must
+#: stay free for input and drawing.  Faster speeds play as fast as this allows, without a backlog.
+MAX_RECORDS_PER_FRAME = 2048
 
 
 class Player(Protocol):
@@ -156,6 +159,8 @@ class ReplayApp(ReplicaApp):
         self._budget += self.speed * elapsed
         count = int(self._budget)
         self._budget -= count
+        if count > MAX_RECORDS_PER_FRAME:
+            count, self._budget = MAX_RECORDS_PER_FRAME, 0.0
         if count:
             player.step(count)
         if player.seq >= player.last_seq:
