@@ -42,6 +42,6 @@ __all__ = [
 
 # Opt-in only: with neither variable set, importing genpool starts no thread and opens nothing.
 if _os.environ.get("GENPOOL_TRACE") or _os.environ.get("GENPOOL_WATCH"):
-    from .producer import start_from_environment
+    from .autostart import start_from_environment
 
     start_from_environment()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import atexit
 import itertools
 import json
-import os
 import sys
 import threading
 import weakref
@@ -32,17 +31,17 @@ from collections import deque
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import GenPoolError
 from .events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Freed, next_seq
 from .hookspecs import hookimpl
 from .replica import building
+from .sink import Endpoint, Sink
 from .stream import describe_pool, header, owner_value
 
 if TYPE_CHECKING:
     from .chunk import Chunk
     from .pool import Pool
 
-__all__ = ["QUEUE_LIMIT", "Endpoint", "Producer", "Sink", "get_producer"]
+__all__ = ["QUEUE_LIMIT", "Endpoint", "Producer", "Sink", "add_endpoint", "get_producer", "remove_endpoint"]
 
 #: Events the queue holds between two writer cycles; more means a resync.
 QUEUE_LIMIT = 1 << 17
@@ -91,46 +90,6 @@ def genpool_pool_created(pool: Pool) -> None:
             _producer.queue.append(_Created(pool, next_seq(), pool.algorithm.name))
 
 
-class Sink:
-    """Where stream lines go: a trace file or one viewer's connection.
-
-    ``min_seq`` is the ``seq`` of the snapshot it last received: lines at
-    or below it are already reflected and are not sent.  A sink that
-    sets ``needs_snapshot`` gets a resync and a fresh snapshot as soon as
-    :meth:`ready_for_snapshot` says so.
-    """
-
-    def __init__(self) -> None:
-        self.min_seq = -1
-        self.needs_snapshot = True
-        self.header_sent = False
-
-    def send(self, data: bytes) -> None:
-        """Take complete lines; never block for long."""
-        raise NotImplementedError
-
-    def ready_for_snapshot(self) -> bool:
-        """Whether a snapshot may be queued now (a stuck viewer's may not, to bound memory)."""
-        return True
-
-    def close(self) -> None:
-        """Flush what can be flushed and let go."""
-
-
-class Endpoint:
-    """A source of sinks the writer thread services: a trace file, or a server and its viewers."""
-
-    def service(self) -> None:
-        """Accept and read, without blocking (called by the writer thread every cycle)."""
-
-    def sinks(self) -> list[Sink]:
-        """The sinks to feed this cycle."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Close every sink."""
-
-
 class Producer:
     """The queue every observed pool appends to, and the writer thread that empties it."""
 
@@ -143,6 +102,7 @@ class Producer:
         self._watermark = 0
         self._written = 0
         self._owner_text: dict[Any, str] = {}
+        self._algorithm_text: dict[str, str] = {}
         self._thread = threading.Thread(target=self._run, name="genpool-producer", daemon=True)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -202,7 +162,7 @@ class Producer:
                 cut -= 1
             ready, self._held = items[:cut], items[cut:]
             self._watermark = items[-1][1]
-        lines = self._encode(ready, sinks) if ready else []
+        seqs, texts = self._encode(ready, sinks) if ready else ([], [])
         needing = [sink for sink in sinks if sink.needs_snapshot and sink.ready_for_snapshot()]
         if needing:
             seq, snapshot = self._snapshot()
@@ -213,15 +173,22 @@ class Producer:
                 sink.send(snapshot)
                 sink.min_seq = seq
                 sink.needs_snapshot = False
-        if lines:
-            self._dispatch(lines, sinks)
+        if seqs:
+            self._dispatch(seqs, texts, sinks)
 
-    def _encode(self, ready: list[Any], sinks: list[Sink]) -> list[tuple[int, str]]:
-        """Encode the events in ``seq`` order; an event that comes too late marks a resync."""
+    def _encode(self, ready: list[Any], sinks: list[Sink]) -> tuple[list[int], list[str]]:
+        """Encode the events in ``seq`` order; an event that comes too late marks a resync.
+
+        This loop is the writer's whole cost per event, paid in the
+        watched program's process: allocations and frees are built from
+        a per-chunk prefix with one f-string each.
+        """
         wanted = any(not sink.needs_snapshot for sink in sinks)
-        lines = []
-        states = _states
-        cache: dict[Pool, _PoolState] = {}
+        seqs: list[int] = []
+        texts: list[str] = []
+        # chunk -> (',"pool":P,"chunk":C,"addr":', where the owner comes from, the chunk's owner as JSON)
+        where: dict[Chunk, tuple[str, str | None, str]] = {}
+        algorithms = self._algorithm_text
         written = self._written
         for event in ready:
             seq = event[1]
@@ -231,36 +198,58 @@ class Producer:
                         sink.needs_snapshot = True
                 continue
             written = seq
-            pool = event[0]
-            state = cache.get(pool)
-            if state is None:
-                state = cache[pool] = states.get(pool)
+            kind = type(event)
+            if kind is Allocated and wanted:
+                _, _, chunk, addr, size, _, algorithm, owner = event
+                place = where.get(chunk) or self._place(event[0], chunk, where)
+                if place is None:
+                    continue
+                prefix, owner_from, chunk_owner = place
+                algorithm_text = algorithms.get(algorithm) or self._algorithm_json(algorithm)
+                if owner_from == "tag":
+                    owner_text = "" if owner is None else ',"owner":' + self._owner_json(owner)
+                else:
+                    owner_text = chunk_owner
+                texts.append(
+                    f'{{"type":"alloc","seq":{seq}{prefix}{addr},"size":{size},"algorithm":{algorithm_text}{owner_text}}}\n'
+                )
+            elif kind is Freed and wanted:
+                _, _, chunk, addr, size, _, _ = event
+                place = where.get(chunk) or self._place(event[0], chunk, where)
+                if place is None:
+                    continue
+                texts.append(f'{{"type":"free","seq":{seq}{place[0]}{addr},"size":{size}}}\n')
+            else:
+                state = _states.get(event[0])
                 if state is None:
                     continue
-            kind = type(event)
-            if kind is ChunkAdded:
-                state.chunks.setdefault(event.chunk, len(state.chunks))
-            if not wanted:
-                continue
-            if kind is Allocated:
-                owner = event.owner if state.owner_from == "tag" else None
-                if state.owner_from == "chunk":
-                    owner = event.chunk._owner
-                owner_text = "" if owner is None else ',"owner":' + self._owner_json(owner)
-                text = (
-                    f'{{"type":"alloc","seq":{seq},"pool":{state.id},"chunk":{state.chunks[event.chunk]},'
-                    f'"addr":{event.addr},"size":{event.size},"algorithm":{json.dumps(event.algorithm)}{owner_text}}}\n'
-                )
-            elif kind is Freed:
-                text = (
-                    f'{{"type":"free","seq":{seq},"pool":{state.id},"chunk":{state.chunks[event.chunk]},'
-                    f'"addr":{event.addr},"size":{event.size}}}\n'
-                )
-            else:
-                text = _encode_rare(event, state)
-            lines.append((seq, text))
+                if kind is ChunkAdded:
+                    state.chunks.setdefault(event.chunk, len(state.chunks))
+                if not wanted:
+                    continue
+                texts.append(_encode_rare(event, state))
+            seqs.append(seq)
         self._written = written
-        return lines
+        return seqs, texts
+
+    def _place(self, pool: Pool, chunk: Chunk, where: dict[Chunk, Any]) -> tuple[str, str | None, str] | None:
+        """The per-chunk parts of an allocation's or a free's line (None for a pool the stream does not know)."""
+        state = _states.get(pool)
+        if state is None or chunk not in state.chunks:
+            return None
+        chunk_owner = ""
+        if state.owner_from == "chunk" and chunk._owner is not None:
+            chunk_owner = ',"owner":' + self._owner_json(chunk._owner)
+        place = where[chunk] = (
+            f',"pool":{state.id},"chunk":{state.chunks[chunk]},"addr":',
+            state.owner_from,
+            chunk_owner,
+        )
+        return place
+
+    def _algorithm_json(self, name: str) -> str:
+        text = self._algorithm_text[name] = json.dumps(name)
+        return text
 
     def _owner_json(self, owner: Any) -> str:
         if type(owner) is str:
@@ -272,18 +261,17 @@ class Producer:
             return text
         return json.dumps(owner_value(owner), separators=_COMPACT)
 
-    def _dispatch(self, lines: list[tuple[int, str]], sinks: list[Sink]) -> None:
+    def _dispatch(self, seqs: list[int], texts: list[str], sinks: list[Sink]) -> None:
         everything: bytes | None = None
-        first = lines[0][0]
         for sink in sinks:
             if sink.needs_snapshot:
                 continue
-            if sink.min_seq < first:
+            if sink.min_seq < seqs[0]:
                 if everything is None:
-                    everything = "".join(text for _, text in lines).encode()
+                    everything = "".join(texts).encode()
                 sink.send(everything)
             else:
-                newer = "".join(text for seq, text in lines if seq > sink.min_seq)
+                newer = "".join(text for seq, text in zip(seqs, texts, strict=True) if seq > sink.min_seq)
                 if newer:
                     sink.send(newer.encode())
 
@@ -395,31 +383,3 @@ def _at_exit() -> None:
     if producer is not None:
         for endpoint in list(producer.endpoints):
             remove_endpoint(endpoint)
-
-
-def start_from_environment() -> None:
-    """Start what ``GENPOOL_TRACE`` and ``GENPOOL_WATCH`` ask for (at ``import genpool``).
-
-    The variables are taken out of the environment, so that programs
-    this one starts do not write the same trace or fight for the same
-    address.  A failure is reported on stderr in one line and the
-    program goes on unwatched.
-    """
-    trace_path = os.environ.pop("GENPOOL_TRACE", None)
-    address = os.environ.pop("GENPOOL_WATCH", None)
-    token = os.environ.pop("GENPOOL_WATCH_TOKEN", None) or None
-    allow_remote = os.environ.pop("GENPOOL_WATCH_ALLOW_REMOTE", "").lower() in ("1", "true", "yes")
-    if trace_path:
-        from .trace import start_recording
-
-        try:
-            start_recording(trace_path)
-        except GenPoolError as exc:
-            print(f"genpool: GENPOOL_TRACE: {exc}", file=sys.stderr)
-    if address:
-        from .watch import serve
-
-        try:
-            serve(address, allow_remote=allow_remote, token=token)
-        except GenPoolError as exc:
-            print(f"genpool: GENPOOL_WATCH: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from .algorithm import ANY_DATA, Algorithm
@@ -91,6 +92,27 @@ class ReplicaSet:
         one that contradicts the replicas; ``line`` is named in the message.
         """
         kind = record.get("type") if type(record) is dict else None
+        if kind == "alloc" or kind == "free":
+            # Nearly every record: checked and applied here without the generic field loop.
+            get = record.get
+            seq, pool_id, index, addr, size = get("seq"), get("pool"), get("chunk"), get("addr"), get("size")
+            if not (type(seq) is type(pool_id) is type(index) is type(addr) is type(size) is int) or (
+                kind == "alloc" and type(get("algorithm")) is not str
+            ):
+                check_record(record, self.source, line)
+            if seq < self.seq:
+                self._corrupt(f"seq {seq} comes after seq {self.seq}", line)
+            chunks = self._chunks.get(pool_id)
+            if chunks is None:
+                self._corrupt(f"{kind} record for unknown pool {pool_id}", line)
+            if not 0 <= index < len(chunks):
+                self._corrupt(f"{kind} record for unknown chunk {index} of pool {pool_id}", line)
+            if kind == "alloc":
+                self._alloc(self.pools[pool_id], chunks[index], addr, size, record, line)
+            else:
+                self._free(self.pools[pool_id], chunks[index], addr, size, index, line)
+            self.seq = seq
+            return
         if kind == "header":  # a new stream begins (a reconnection): its seqs start afresh
             self.header = check_header(record, self.source)
             self.seq = 0
@@ -99,23 +121,7 @@ class ReplicaSet:
         seq = record["seq"]
         if seq < self.seq:
             self._corrupt(f"seq {seq} comes after seq {self.seq}", line)
-        if kind == "alloc":
-            self._alloc(record, line)
-        elif kind == "free":
-            self._free(record, line)
-        elif kind == "pool":
-            self._load(record, line)
-        elif kind == "chunk":
-            self._add_chunk(record, line)
-        elif kind == "algorithm":
-            self._pool(record, line).set_algo(_shown(record["algorithm"]))
-        elif kind == "destroy":
-            self._destroy(record, line)
-        elif kind == "bug":
-            self._bug(record, line)
-        else:  # resync: the pool records that follow describe everything afresh
-            self._replace({})
-            self._chunks = {}
+        self._appliers[kind](self, record, line)
         self.seq = seq
 
     def snapshot(self) -> list[dict[str, Any]]:
@@ -124,10 +130,7 @@ class ReplicaSet:
 
     # -- events ----------------------------------------------------------------
 
-    def _alloc(self, record: dict[str, Any], line: int | None) -> None:
-        pool = self._pool(record, line)
-        chunk = self._chunk(record, line)
-        addr, size = record["addr"], record["size"]
+    def _alloc(self, pool: Pool, chunk: Chunk, addr: int, size: int, record: dict[str, Any], line: int | None) -> None:
         order = pool._order
         offset = addr - chunk._start
         nbits = (size + (1 << order) - 1) >> order
@@ -139,14 +142,12 @@ class ReplicaSet:
         placer = self._placers.get(record["algorithm"])
         if placer is None:
             placer = self._placers[record["algorithm"]] = Algorithm(record["algorithm"], _place, ANY_DATA)
-        pool.alloc(size, algo=placer, data=(chunk._bitmap, first), owner=record.get("owner"))
+        # The pool's own allocation path, with the placer as the algorithm (alloc's argument checks are done).
+        pool._allocate(size, placer, (chunk._bitmap, first), record.get("owner"))
 
-    def _free(self, record: dict[str, Any], line: int | None) -> None:
-        pool = self._pool(record, line)
-        chunk = self._chunk(record, line)
-        addr, size = record["addr"], record["size"]
+    def _free(self, pool: Pool, chunk: Chunk, addr: int, size: int, index: int, line: int | None) -> None:
         if size < 0 or pool.chunk_of(addr) is not chunk or addr + size - 1 > chunk._end:
-            self._corrupt(f"free of {size} bytes at {addr:#x} is not inside chunk {record['chunk']}", line)
+            self._corrupt(f"free of {size} bytes at {addr:#x} is not inside chunk {index}", line)
         order = pool._order
         first = (addr - chunk._start) >> order
         nbits = (size + (1 << order) - 1) >> order
@@ -185,6 +186,14 @@ class ReplicaSet:
         self.bugs.append(record)
         # The original's observers heard of the BUG; the replica's do too (its pool is unchanged).
         pool._deliver(BugRaised(pool, next_seq(), record["message"], ()))
+
+    def _set_algorithm(self, record: dict[str, Any], line: int | None) -> None:
+        self._pool(record, line).set_algo(_shown(record["algorithm"]))
+
+    def _resync(self, record: dict[str, Any], line: int | None) -> None:
+        """The pool records that follow describe everything afresh."""
+        self._replace({})
+        self._chunks = {}
 
     # -- snapshots ---------------------------------------------------------------
 
@@ -273,19 +282,21 @@ class ReplicaSet:
             self._corrupt(f"{record['type']} record for unknown pool {record['pool']}", line)
         return pool
 
-    def _chunk(self, record: dict[str, Any], line: int | None) -> Chunk:
-        chunks = self._chunks[record["pool"]]
-        index = record["chunk"]
-        if not 0 <= index < len(chunks):
-            self._corrupt(f"{record['type']} record for unknown chunk {index} of pool {record['pool']}", line)
-        return chunks[index]
-
     def _replace(self, pools: dict[int, Pool]) -> None:
         self.pools = pools
         self.generation += 1
 
     def _corrupt(self, message: str, line: int | None) -> Any:
         raise CorruptTrace(message, path=self.source, line=line)
+
+    _appliers: dict[str, Callable[[ReplicaSet, dict[str, Any], int | None], None]] = {
+        "pool": _load,
+        "chunk": _add_chunk,
+        "algorithm": _set_algorithm,
+        "destroy": _destroy,
+        "bug": _bug,
+        "resync": _resync,
+    }
 
 
 _shown_algorithms: dict[str, Algorithm] = {}

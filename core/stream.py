@@ -51,8 +51,8 @@ def owner_value(owner: object) -> Any:
     """``owner`` as it is written: JSON values as they are, anything else as its cut ``repr``.
 
     Strings, integers, booleans, None and finite floats are kept; lists
-    and dicts are kept when they encode as JSON (tuples inside become
-    lists); anything else becomes ``repr(owner)``, cut to
+    and dicts are kept when JSON reads them back equal (no tuples, no
+    keys other than strings); anything else becomes ``repr(owner)``, cut to
     :data:`OWNER_REPR_LIMIT` characters with a final ``…`` when cut.
     """
     kind = type(owner)
@@ -60,11 +60,10 @@ def owner_value(owner: object) -> Any:
         return owner
     if kind is list or kind is dict:
         try:
-            json.dumps(owner, allow_nan=False)
+            if json.loads(json.dumps(owner, allow_nan=False)) == owner:
+                return owner
         except (TypeError, ValueError, RecursionError):
             pass
-        else:
-            return owner
     text = repr(owner)
     return text if len(text) <= OWNER_REPR_LIMIT else text[: OWNER_REPR_LIMIT - 1] + "…"
 

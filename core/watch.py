@@ -18,73 +18,27 @@ present.
 
 from __future__ import annotations
 
+import errno
 import hmac
-import ipaddress
 import json
 import os
 import secrets
 import socket
 import stat
-import threading
 from collections import deque
-from typing import Any
 
-from .errors import CorruptTrace, GenPoolError, InvalidArgument
+from .errors import InvalidArgument
 from .producer import Endpoint, Sink, add_endpoint, remove_endpoint
-from .replica import ReplicaSet
-from .stream import check_header
+from .watch_address import check_token, parse_address
+from .watch_client import STATUSES, WatchClient, connect
 
 __all__ = ["STATUSES", "WatchClient", "WatchServer", "connect", "parse_address", "serve"]
 
-#: What :attr:`WatchClient.status` can be.
-STATUSES = ("connecting", "connected", "stale", "disconnected")
 #: Bytes queued for one viewer before it is considered stuck and resynced instead.
 VIEWER_BACKLOG = 4 << 20
 #: Viewers served at once; more are turned away.
 MAX_VIEWERS = 32
 _HELLO_LIMIT = 4096
-_HEADER_TIMEOUT = 5.0
-
-
-def parse_address(address: object, *, allow_remote: bool = False) -> tuple[str, Any]:
-    """``("unix", path)`` or ``("tcp", (host, port))`` for ``address``; InvalidArgument if malformed.
-
-    A TCP host that is not loopback is refused unless ``allow_remote``.
-    """
-    if not isinstance(address, str):
-        raise InvalidArgument(f"address must be a string like unix:PATH or HOST:PORT, not {type(address).__name__}")
-    if address.startswith("unix:"):
-        path = address[5:]
-        if not path or "\0" in path:
-            raise InvalidArgument(f"address {address!r} names no socket path")
-        return "unix", path
-    host, colon, port_text = address.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise InvalidArgument(f"address {address!r} is not unix:PATH or HOST:PORT (port 0..65535)")
-    if not allow_remote and not _is_loopback(host):
-        raise InvalidArgument(
-            f"address {address!r} is not loopback: allow remote watching explicitly (--allow-remote), with a token"
-        )
-    return "tcp", (host, int(port_text))
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_token(token: object) -> str | None:
-    if token is not None and (not isinstance(token, str) or not token or "\n" in token):
-        raise InvalidArgument("token must be a non-empty one-line string or None")
-    return token
-
-
-# -- the producer's side ------------------------------------------------------------
 
 
 class _Viewer(Sink):
@@ -246,7 +200,7 @@ def serve(address: str, *, allow_remote: bool = False, token: str | None = None)
     remote one without ``allow_remote``, or an address in use.
     """
     kind, where = parse_address(address, allow_remote=allow_remote)
-    token = _check_token(token)
+    token = check_token(token)
     if allow_remote and token is None:
         token = secrets.token_urlsafe(16)
     unix_path = None
@@ -268,7 +222,8 @@ def serve(address: str, *, allow_remote: bool = False, token: str | None = None)
             host, port = sock.getsockname()[:2]
             shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
     except OSError as exc:
-        raise InvalidArgument(f"cannot listen on {address!r}: {exc.strerror or exc}") from None
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else os.strerror(exc.errno or 0)
+        raise InvalidArgument(f"cannot listen on {address!r}: {reason}") from None
     sock.setblocking(False)
     server = WatchServer(sock, shown, token, unix_path)
     add_endpoint(server)
@@ -292,167 +247,3 @@ def _clear_stale_socket(path: str, address: str) -> None:
     finally:
         probe.close()
     raise InvalidArgument(f"cannot listen on {address!r}: address already in use")
-
-
-# -- the viewer's side --------------------------------------------------------------
-
-
-class WatchClient:
-    """Replicas of a producer's pools, kept up to date by a background thread.
-
-    ``status`` is one of :data:`STATUSES`: ``connecting`` until the first
-    snapshot, ``connected``, ``stale`` when the connection was lost
-    (the replicas keep the last picture while it reconnects),
-    ``disconnected`` after :meth:`close` or an error that retrying cannot
-    mend (not a genpool stream, a wrong token, an unknown version);
-    ``error`` says why, in one line.
-    """
-
-    def __init__(self, address: str, *, token: str | None = None, allow_remote: bool = False) -> None:
-        self._kind, self._where = parse_address(address, allow_remote=allow_remote)
-        self._token = _check_token(token)
-        self.address = address
-        self.replicas = ReplicaSet(address)
-        self.status = "connecting"
-        self.error: str | None = None
-        self._changed = threading.Condition()
-        self._closed = False
-        self._sock: socket.socket | None = None
-        self._thread = threading.Thread(target=self._run, name=f"genpool-watch {address}", daemon=True)
-        self._thread.start()
-
-    def __repr__(self) -> str:
-        return f"<WatchClient {self.address} {self.status} seq={self.replicas.seq}>"
-
-    @property
-    def pools(self) -> dict[int, Any]:
-        """The replica pools by the stream's pool id."""
-        return self.replicas.pools
-
-    @property
-    def header(self) -> dict[str, Any] | None:
-        """The producer's header (pid, argv, genpool version, time), once connected."""
-        return self.replicas.header
-
-    def wait_for(self, seq: int, timeout: float | None = None) -> bool:
-        """Wait until records up to ``seq`` are applied; False on timeout or disconnection."""
-        with self._changed:
-            return (
-                self._changed.wait_for(
-                    lambda: (self.status == "connected" and self.replicas.seq >= seq) or self.status == "disconnected",
-                    timeout,
-                )
-                and self.status == "connected"
-            )
-
-    def wait_connected(self, timeout: float | None = None) -> bool:
-        """Wait for the first snapshot (or a reconnection); False on timeout or disconnection."""
-        return self.wait_for(0, timeout)
-
-    def close(self) -> None:
-        """Disconnect and stop the thread."""
-        self._closed = True
-        sock = self._sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._thread.join()
-        self._set("disconnected", self.error)
-
-    # -- the thread ------------------------------------------------------------------
-
-    def _set(self, status: str, error: str | None) -> None:
-        with self._changed:
-            self.status, self.error = status, error
-            self._changed.notify_all()
-
-    def _run(self) -> None:
-        delay = 0.05
-        connected_once = False
-        while not self._closed:
-            try:
-                self._session()
-            except (CorruptTrace, InvalidArgument) as exc:
-                if self.replicas.header is None:  # not a genpool stream at all: retrying will not help
-                    self._set("disconnected", str(exc))
-                    return
-                error = str(exc)
-            except _Refused as exc:
-                self._set("disconnected", str(exc))
-                return
-            except OSError as exc:
-                error = f"{self.address}: {exc.strerror or exc}"
-            else:
-                error = f"{self.address}: the producer closed the connection"
-            if self.status == "connected":
-                connected_once, delay = True, 0.05
-            if self._closed:
-                break
-            self._set("stale" if connected_once else "connecting", error)
-            threading.Event().wait(delay)
-            delay = min(delay * 2, 1.0)
-        self._set("disconnected", self.error)
-
-    def _session(self) -> None:
-        family = (
-            socket.AF_UNIX if self._kind == "unix" else socket.AF_INET6 if ":" in self._where[0] else socket.AF_INET
-        )
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        self._sock = sock
-        try:
-            sock.settimeout(_HEADER_TIMEOUT)
-            sock.connect(self._where)
-            sock.sendall(json.dumps({"type": "hello", "token": self._token}).encode() + b"\n")
-            self.replicas.header = None
-            pending = b""
-            line = 0
-            while not self._closed:
-                try:
-                    data = sock.recv(1 << 16)
-                except TimeoutError:
-                    if self.replicas.header is None:
-                        raise _Refused(f"{self.address}: no genpool header within {_HEADER_TIMEOUT:g} s") from None
-                    continue
-                if not data:
-                    return
-                lines = (pending + data).split(b"\n")
-                pending = lines.pop()
-                with self._changed:
-                    for raw in lines:
-                        line += 1
-                        self._apply(raw, line)
-                    self._changed.notify_all()
-                if self.replicas.header is not None and self.status != "connected":
-                    self._set("connected", None)
-                    sock.settimeout(0.5)
-        finally:
-            self._sock = None
-            sock.close()
-
-    def _apply(self, raw: bytes, line: int) -> None:
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            raise CorruptTrace("not JSON", path=self.address, line=line) from None
-        if line == 1:
-            if type(record) is dict and record.get("type") == "error":
-                raise _Refused(f"{self.address}: the producer refused: {record.get('message')}")
-            self.replicas.apply(check_header(record, self.address))
-        else:
-            self.replicas.apply(record, line)
-
-
-class _Refused(GenPoolError):
-    """The producer turned the viewer away, or is not a genpool producer."""
-
-
-def connect(address: str, *, token: str | None = None, allow_remote: bool = False) -> WatchClient:
-    """A :class:`WatchClient` keeping replicas of the pools served at ``address``.
-
-    Returns at once; the client connects in the background (see
-    ``wait_connected``).  InvalidArgument at once for a malformed
-    address, or a remote one without ``allow_remote``.
-    """
-    return WatchClient(address, token=token, allow_remote=allow_remote)
