@@ -7,6 +7,7 @@ process, so its pools and ``seq`` numbers come out the same every run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -14,15 +15,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import genpool
+import genpool.watch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from producer import pool_state  # noqa: E402
 
-__all__ = ["PRODUCER", "Producer", "Shown", "replica_state", "until"]
+__all__ = ["PRODUCER", "Producer", "Shown", "connected", "replica_state", "until"]
 
 PRODUCER = Path(__file__).with_name("producer.py")
 #: Longest wait for anything a producer or a client does (a bound, not a timing).
@@ -112,6 +114,17 @@ class Producer:
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
+
+
+@contextlib.contextmanager
+def connected(address: str) -> Iterator[genpool.watch.WatchClient]:
+    """A watch client of ``address`` that has its first snapshot; closed at the end."""
+    client = genpool.watch.connect(address)
+    try:
+        assert client.wait_connected(PATIENCE), client.error
+        yield client
+    finally:
+        client.close()
 
 
 def replica_state(pools: dict[str, genpool.Pool]) -> dict[str, object]:

@@ -41,6 +41,15 @@ def trace_path(tmp_path_factory) -> Path:
     return path
 
 
+def opened(path: Path, at: str | None = None) -> tuple[genpool.trace.Trace, genpool.trace.Player]:
+    """The trace at ``path`` and a player on it, at its ``"first"`` or ``"last"`` seq (or where it starts)."""
+    trace = genpool.trace.read(path)
+    player = trace.player()
+    if at is not None:
+        player.seek(player.first_seq if at == "first" else player.last_seq)
+    return trace, player
+
+
 def replay_app(player: object = None, **options: object) -> ReplayApp:
     options.setdefault("clock", FakeClock())
     return ReplayApp(player, frame_seconds=3600.0, remember_theme=False, **options)  # type: ignore[arg-type]
@@ -60,9 +69,7 @@ def state_line(app: ReplayApp) -> str:
 
 
 async def test_step_forward_and_back_show_exactly_the_trace_at_each_seq(trace_path: Path) -> None:
-    trace = genpool.trace.read(trace_path)
-    player = trace.player()
-    player.seek(player.first_seq)
+    trace, player = opened(trace_path, "first")
     app = replay_app(player)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -84,9 +91,7 @@ async def test_step_forward_and_back_show_exactly_the_trace_at_each_seq(trace_pa
 
 
 async def test_play_pause_speed_and_the_end_of_the_trace(trace_path: Path) -> None:
-    trace = genpool.trace.read(trace_path)
-    player = trace.player()
-    player.seek(player.first_seq)
+    trace, player = opened(trace_path, "first")
     app = replay_app(player)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("less_than_sign", "less_than_sign")
@@ -123,8 +128,7 @@ async def test_play_pause_speed_and_the_end_of_the_trace(trace_path: Path) -> No
 
 
 async def test_go_to_a_seq_refuses_one_outside_the_trace_in_place(trace_path: Path) -> None:
-    trace = genpool.trace.read(trace_path)
-    player = trace.player()
+    trace, player = opened(trace_path)
     app = replay_app(player)
     async with app.run_test(size=SIZE) as pilot:
         middle = (player.first_seq + player.last_seq) // 2
@@ -149,9 +153,7 @@ async def test_go_to_a_seq_refuses_one_outside_the_trace_in_place(trace_path: Pa
 
 
 async def test_the_scrubber_seeks_by_click_and_keys_and_keeps_the_selection(trace_path: Path) -> None:
-    trace = genpool.trace.read(trace_path)
-    player = trace.player()
-    player.seek(player.last_seq)
+    trace, player = opened(trace_path, "last")
     app = replay_app(player)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -178,9 +180,7 @@ async def test_the_scrubber_seeks_by_click_and_keys_and_keeps_the_selection(trac
 
 
 async def test_a_replayed_pool_is_read_only_and_can_be_inspected(trace_path: Path, tmp_path: Path) -> None:
-    trace = genpool.trace.read(trace_path)
-    player = trace.player()
-    player.seek(player.last_seq)
+    trace, player = opened(trace_path, "last")
     app = replay_app(player, screenshot_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -256,9 +256,7 @@ async def test_a_corrupt_trace_ends_the_app_with_one_line(
 
 
 async def test_the_command_palette_has_the_replay_controls(trace_path: Path) -> None:
-    trace = genpool.trace.read(trace_path)
-    player = trace.player()
-    player.seek(player.first_seq)
+    trace, player = opened(trace_path, "first")
     app = replay_app(player)
     async with app.run_test(size=SIZE) as pilot:
         start = player.seq

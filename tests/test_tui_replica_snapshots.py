@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import genpool.trace
-import genpool.watch
 import pytest
 from genpool.tui.replay_app import ReplayApp
 from genpool.tui.watch_app import WatchApp
-from replica_helpers import PATIENCE, Producer, Shown, replica_state
+from replica_helpers import PATIENCE, Producer, Shown, connected, replica_state
 from tui_helpers import FakeClock, tui_config  # noqa: F401  (autouse fixture)
 
 SIZE = (110, 32)
@@ -38,17 +37,12 @@ def wait(condition, what: str) -> None:
 def watched(tmp_path: Path):
     """A real producer and a client holding the same picture as it."""
     address = f"unix:{tmp_path / 'w.sock'}"
-    producer = Producer(address)
-    client = genpool.watch.connect(address)
-    try:
+    with Producer(address) as producer, connected(address) as client:
         expected = producer.state()
         wait(
             lambda: replica_state({pool.name: pool for pool in client.pools.values()}) == expected, "the first snapshot"
         )
         yield producer, client
-    finally:
-        client.close()
-        producer.close()
 
 
 def test_watch_live(snap_compare, watched) -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import genpool
 import genpool.replica
-import genpool.watch
 import pytest
 from genpool.tui.connection_bar import ConnectionBar
 from genpool.tui.watch_app import WatchApp
-from replica_helpers import Producer, replica_state, until
+from replica_helpers import Producer, connected, replica_state, until
 from tui_helpers import FakeClock, bitmap, row_text, tui_config  # noqa: F401  (autouse fixture)
 
 pytestmark = pytest.mark.asyncio
@@ -46,96 +45,80 @@ def address(tmp_path) -> str:
 
 
 async def test_watch_shows_the_producers_pools_live_and_read_only(address: str) -> None:
-    with Producer(address) as producer:
-        client = genpool.watch.connect(address)
-        try:
-            assert client.wait_connected(20)
-            app = watch_app(client, address)
-            async with app.run_test(size=SIZE) as pilot:
-                await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
-                assert [entry.label for entry in app.entries] == ["sram", "ids"]
-                assert all(genpool.replica.is_replica(entry.pool) for entry in app.entries)
-                text = bar_text(app)
-                assert f"pid {producer.process.pid}" in text and "producer.py" in text and "● live" in text
-                assert "sram: watching" in app.event_log.text
-
-                producer.run('burst(pools["sram"], 40, 3)')
-                expected = producer.state()
-                await until(lambda: (app.sync() or shown(app)) == expected, pilot, "the burst")
-                await frame(app, pilot)
-                assert "sram: alloc" in app.event_log.text or "more events" in app.event_log.text
-
-                pool = app.current.pool
-                before = replica_state({"sram": pool})
-                for key in ("a", "f", "F", "c", "s", "D", "n"):
-                    await pilot.press(key)
-                    await pilot.pause()
-                    assert app.screen is app.screen_stack[0], f"{key} opened a form on a replica"
-                assert replica_state({"sram": pool}) == before and producer.state() == expected
-                assert app.event_log.text.count("read-only") == 7
-                assert "sram is a watched pool, read-only: allocating refused" in app.event_log.text
-
-                # What only reads still works: zoom, the next pool, the inspector.
-                await pilot.press("minus", "plus", "right_square_bracket")
-                assert app.current.label == "ids"
-                assert bitmap(app).cell_info() is not None
-        finally:
-            client.close()
-
-
-async def test_a_lost_producer_leaves_the_last_picture_marked_and_a_new_one_is_picked_up(address: str) -> None:
-    producer = Producer(address)
-    client = genpool.watch.connect(address)
-    try:
-        assert client.wait_connected(20)
+    with Producer(address) as producer, connected(address) as client:
         app = watch_app(client, address)
         async with app.run_test(size=SIZE) as pilot:
             await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
+            assert [entry.label for entry in app.entries] == ["sram", "ids"]
+            assert all(genpool.replica.is_replica(entry.pool) for entry in app.entries)
+            text = bar_text(app)
+            assert f"pid {producer.process.pid}" in text and "producer.py" in text and "● live" in text
+            assert "sram: watching" in app.event_log.text
+
+            producer.run('burst(pools["sram"], 40, 3)')
+            expected = producer.state()
+            await until(lambda: (app.sync() or shown(app)) == expected, pilot, "the burst")
+            await frame(app, pilot)
+            assert "sram: alloc" in app.event_log.text or "more events" in app.event_log.text
+
+            pool = app.current.pool
+            before = replica_state({"sram": pool})
+            for key in ("a", "f", "F", "c", "s", "D", "n"):
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.screen is app.screen_stack[0], f"{key} opened a form on a replica"
+            assert replica_state({"sram": pool}) == before and producer.state() == expected
+            assert app.event_log.text.count("read-only") == 7
+            assert "sram is a watched pool, read-only: allocating refused" in app.event_log.text
+
+            # What only reads still works: zoom, the next pool, the inspector.
+            await pilot.press("minus", "plus", "right_square_bracket")
+            assert app.current.label == "ids"
+            assert bitmap(app).cell_info() is not None
+
+
+async def test_a_lost_producer_leaves_the_last_picture_marked_and_a_new_one_is_picked_up(address: str) -> None:
+    with Producer(address) as first, connected(address) as client:
+        app = watch_app(client, address)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: shown(app) == first.state(), pilot, "the first snapshot")
             await pilot.press("right_square_bracket")  # select "ids"
             view = bitmap(app)
             view.move_cursor_to(app.current.pool.chunks[0], 17)
             picture = [row_text(view, y) for y in range(6)]
             labels = [entry.label for entry in app.entries]
-            old_pid = producer.process.pid
 
-            producer.close()
+            first.close()
             await until(lambda: client.status != "connected", pilot, "the client to notice")
             await frame(app, pilot)
             assert app.has_class("-disconnected") or app.has_class("-stale")
-            assert "last picture kept" in bar_text(app)
+            assert "last picture kept" in bar_text(app) and f"pid {first.process.pid}" in bar_text(app)
             assert [entry.label for entry in app.entries] == labels
             assert [row_text(view, y) for y in range(6)] == picture
             assert "connection connected →" in app.event_log.text
 
-            producer = Producer(address)
-            await until(lambda: client.status == "connected", pilot, "the reconnection")
-            await until(lambda: (app.sync() or shown(app)) == producer.state(), pilot, "the new snapshot")
-            await frame(app, pilot)
-            assert not app.has_class("-disconnected") and not app.has_class("-stale")
-            assert f"pid {producer.process.pid}" in bar_text(app) and producer.process.pid != old_pid
-            assert app.current.label == "ids" and view.cursor == (0, 17)
-            assert "→ connected" in app.event_log.text
-    finally:
-        client.close()
-        producer.close()
+            with Producer(address) as second:
+                await until(lambda: client.status == "connected", pilot, "the reconnection")
+                await until(lambda: (app.sync() or shown(app)) == second.state(), pilot, "the new snapshot")
+                await frame(app, pilot)
+                assert not app.has_class("-disconnected") and not app.has_class("-stale")
+                assert f"pid {second.process.pid}" in bar_text(app) and second.process.pid != first.process.pid
+                assert app.current.label == "ids" and view.cursor == (0, 17)
+                assert "→ connected" in app.event_log.text
+                assert f"producer is now pid {second.process.pid}" in app.event_log.text
 
 
 async def test_pools_created_and_destroyed_by_the_producer_come_and_go(address: str) -> None:
-    with Producer(address) as producer:
-        client = genpool.watch.connect(address)
-        try:
-            assert client.wait_connected(20)
-            app = watch_app(client, address)
-            async with app.run_test(size=SIZE) as pilot:
-                await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
-                await pilot.press("right_square_bracket")
-                producer.run('pools["late"] = genpool.Pool(4, name="late", trackers=("tag",))')
-                producer.run('pools["late"].add(0x9000, 4096); pools["late"].alloc(100, owner="new")')
-                await until(lambda: (app.sync() or shown(app)) == producer.state(), pilot, "the new pool")
-                assert [entry.label for entry in app.entries] == ["sram", "ids", "late"]
-                assert app.current.label == "ids"  # the selection survived the new generation
-                producer.run('pools["late"].free(0x9000, 100); pools["late"].destroy()')
-                await until(lambda: (app.sync() or [e.label for e in app.entries]) == ["sram", "ids"], pilot, "gone")
-                assert app.current.label == "ids"
-        finally:
-            client.close()
+    with Producer(address) as producer, connected(address) as client:
+        app = watch_app(client, address)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
+            await pilot.press("right_square_bracket")
+            producer.run('pools["late"] = genpool.Pool(4, name="late", trackers=("tag",))')
+            producer.run('pools["late"].add(0x9000, 4096); pools["late"].alloc(100, owner="new")')
+            await until(lambda: (app.sync() or shown(app)) == producer.state(), pilot, "the new pool")
+            assert [entry.label for entry in app.entries] == ["sram", "ids", "late"]
+            assert app.current.label == "ids"  # the selection survived the new generation
+            producer.run('pools["late"].free(0x9000, 100); pools["late"].destroy()')
+            await until(lambda: (app.sync() or [e.label for e in app.entries]) == ["sram", "ids"], pilot, "gone")
+            assert app.current.label == "ids"

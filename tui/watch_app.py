@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from .connection_bar import ConnectionBar
+from .connection_bar import ConnectionBar, producer_text
 from .replica_app import ReplicaApp
 
 if TYPE_CHECKING:
@@ -72,7 +72,11 @@ class WatchApp(ReplicaApp):
         status = client.status
         replicas = client.replicas
         # The client forgets the header while it reconnects; the bar keeps naming the producer it lost.
-        self.producer = client.header or self.producer
+        header = client.header
+        if header is not None and header is not self.producer:
+            if self.producer is not None and header.get("pid") != self.producer.get("pid"):
+                self.event_log.note(f"producer is now {producer_text(header)}")
+            self.producer = header
         self.connection_bar.show(status, self.address, self.producer, replicas.seq, client.error)
         if status != self.status:
             if self.status:
