@@ -24,7 +24,7 @@ import genpool.watch
 sys.path.insert(0, str(Path(__file__).parent))
 from producer import pool_state  # noqa: E402
 
-__all__ = ["PRODUCER", "Producer", "Shown", "connected", "replica_state", "until"]
+__all__ = ["PRODUCER", "Producer", "Shown", "connected", "recorded", "replica_state", "until"]
 
 PRODUCER = Path(__file__).with_name("producer.py")
 #: Longest wait for anything a producer or a client does (a bound, not a timing).
@@ -114,6 +114,15 @@ class Producer:
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def recorded(path: Path, *statements: str) -> Path:
+    """``path``, a trace of the producer running ``statements`` (from its start to its exit)."""
+    with Producer(trace=path) as producer:
+        for statement in statements:
+            producer.run(statement)
+        producer.stop()
+    return path
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ import genpool.tui.replay_app
 import genpool.tui.watch_app
 import pytest
 from genpool.cli import main
-from replica_helpers import Producer
+from replica_helpers import Producer, recorded
 from textual.app import App
 
 
@@ -95,11 +95,7 @@ def test_watch_opens_the_app_on_a_connected_client(monkeypatch, socket_path: str
 
 @pytest.fixture(scope="module")
 def trace(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "good.jsonl"
-    with Producer(trace=path) as producer:
-        producer.run('double_free(pools["ids"])')
-        producer.stop()
-    return path
+    return recorded(tmp_path_factory.mktemp("cli") / "good.jsonl", 'double_free(pools["ids"])')
 
 
 def test_replay_check_replays_headless_without_textual(trace: Path) -> None:

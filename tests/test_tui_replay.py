@@ -18,7 +18,7 @@ from genpool.tui.goto_form import GotoScreen
 from genpool.tui.loading_screen import LoadingScreen
 from genpool.tui.replay_app import MAX_RECORDS_PER_FRAME, SPEEDS, ReplayApp
 from genpool.tui.replay_bar import Scrubber
-from replica_helpers import Producer, replica_state, until
+from replica_helpers import recorded, replica_state, until
 from textual.widgets import Input, Label, ProgressBar
 from tui_helpers import FakeClock, bitmap, tui_config  # noqa: F401  (autouse fixture)
 
@@ -30,15 +30,14 @@ SIZE = (110, 32)
 @pytest.fixture(scope="module")
 def trace_path(tmp_path_factory) -> Path:
     """A trace of producer.py: two pools filled, a burst, a BUG (double free), a pool made and destroyed."""
-    path = tmp_path_factory.mktemp("trace") / "producer.jsonl"
-    with Producer(trace=path) as producer:
-        producer.run('burst(pools["sram"], 40, 3)')
-        producer.run('double_free(pools["ids"])')
-        producer.run('late = genpool.Pool(4, name="late", trackers=("tag",)); late.add(0x9000, 4096)')
-        producer.run('a = late.alloc(100, owner="new"); late.free(a, 100); late.destroy()')
-        producer.run('burst(pools["ids"], 30, 4)')
-        producer.stop()
-    return path
+    return recorded(
+        tmp_path_factory.mktemp("trace") / "producer.jsonl",
+        'burst(pools["sram"], 40, 3)',
+        'double_free(pools["ids"])',
+        'late = genpool.Pool(4, name="late", trackers=("tag",)); late.add(0x9000, 4096)',
+        'a = late.alloc(100, owner="new"); late.free(a, 100); late.destroy()',
+        'burst(pools["ids"], 30, 4)',
+    )
 
 
 def opened(path: Path, at: str | None = None) -> tuple[genpool.trace.Trace, genpool.trace.Player]:
@@ -196,11 +195,7 @@ async def test_a_replayed_pool_is_read_only_and_can_be_inspected(trace_path: Pat
 
 
 async def test_a_fast_speed_never_takes_a_frame_for_more_than_a_batch(tmp_path: Path) -> None:
-    path = tmp_path / "long.jsonl"
-    with Producer(trace=path) as producer:
-        producer.run('burst(pools["ids"], 6000, 5)')
-        producer.stop()
-    player = genpool.trace.read(path).player()
+    player = genpool.trace.read(recorded(tmp_path / "long.jsonl", 'burst(pools["ids"], 6000, 5)')).player()
     app = replay_app(player)
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(len(SPEEDS)):

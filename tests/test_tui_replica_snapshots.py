@@ -17,7 +17,7 @@ import genpool.trace
 import pytest
 from genpool.tui.replay_app import ReplayApp
 from genpool.tui.watch_app import WatchApp
-from replica_helpers import PATIENCE, Producer, Shown, connected, replica_state
+from replica_helpers import PATIENCE, Producer, Shown, connected, recorded, replica_state
 from tui_helpers import FakeClock, tui_config  # noqa: F401  (autouse fixture)
 
 SIZE = (110, 32)
@@ -69,12 +69,9 @@ def test_watch_lost_producer_keeps_the_last_picture(snap_compare, watched) -> No
 
 @pytest.fixture(scope="module")
 def trace_path(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("snap") / "producer.jsonl"
-    with Producer(trace=path) as producer:
-        producer.run('burst(pools["sram"], 40, 3)')
-        producer.run('double_free(pools["ids"])')
-        producer.stop()
-    return path
+    return recorded(
+        tmp_path_factory.mktemp("snap") / "producer.jsonl", 'burst(pools["sram"], 40, 3)', 'double_free(pools["ids"])'
+    )
 
 
 def test_replay_stepped_back(snap_compare, trace_path: Path) -> None:
