@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import json
+import os
 import sys
 import threading
 import weakref
@@ -375,6 +376,15 @@ def remove_endpoint(endpoint: Endpoint) -> None:
         producer._stop.set()
         if producer._thread is not threading.current_thread():
             producer._thread.join()
+
+
+def _forget_in_child() -> None:
+    """A forked child must not write its parent's trace or serve its socket: it starts unwatched."""
+    global _producer
+    _producer = None
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _at_exit() -> None:

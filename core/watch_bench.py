@@ -5,7 +5,8 @@ Four measurements, each against a baseline from the same run:
 1. the producer: the steady-state workload of :mod:`genpool.bench`
    (1 MiB, order 3, first fit) unwatched, with a viewer attached (a
    real :class:`~genpool.watch.WatchClient` in another process, keeping
-   replicas), and recording to a trace; the rounds alternate and the
+   replicas), recording to a trace, and with a stuck viewer (connected,
+   never reading); the rounds alternate and the
    ratios to unwatched are taken round by round, their median quoted;
 2. the viewer: records applied to a :class:`~genpool.replica.ReplicaSet`
    per second, beside JSON parsing alone;
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -57,7 +59,7 @@ def _producer_rounds(steps: int, rounds: int, folder: Path) -> dict[str, object]
     assert viewer.stdout is not None and viewer.stdin is not None
     viewer.stdout.readline()
     server.close()  # the viewer reconnects to each watched round's server
-    speeds: dict[str, list[float]] = {"unwatched": [], "watched": [], "recording": []}
+    speeds: dict[str, list[float]] = {"unwatched": [], "watched": [], "recording": [], "stuck": []}
     try:
         for round_number in range(rounds):
             seed = round_number + 1
@@ -68,16 +70,32 @@ def _producer_rounds(steps: int, rounds: int, folder: Path) -> dict[str, object]
             server.close()
             with trace.record(folder / "bench.jsonl"):
                 speeds["recording"].append(steady_state("first_fit", 1 << 20, 3, steps, seed).ops_per_second)
+            speeds["stuck"].append(_with_stuck_viewer(folder, steps, seed))
     finally:
         viewer.stdin.close()
         viewer.kill()
         viewer.wait()
     result: dict[str, object] = {name: statistics.median(values) for name, values in speeds.items()}
-    for name in ("watched", "recording"):
+    for name in ("watched", "recording", "stuck"):
         ratios = [mine / base for mine, base in zip(speeds[name], speeds["unwatched"], strict=True)]
         result[f"{name}_ratio"] = statistics.median(ratios)
         result[f"{name}_ratio_range"] = (min(ratios), max(ratios))
     return result
+
+
+def _with_stuck_viewer(folder: Path, steps: int, seed: int) -> float:
+    """The producer's speed with a viewer that said hello and never reads."""
+    address = f"unix:{folder / 'stuck.sock'}"
+    server = watch.serve(address)
+    stuck = socket.socket(socket.AF_UNIX)
+    try:
+        stuck.connect(address[5:])
+        stuck.sendall(b'{"type":"hello","token":null}\n')
+        _wait_for_viewer(server)
+        return steady_state("first_fit", 1 << 20, 3, steps, seed).ops_per_second
+    finally:
+        server.close()
+        stuck.close()
 
 
 def _wait_for_viewer(server: watch.WatchServer) -> None:
@@ -151,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print(f"producer, steady state 1 MiB order 3, {args.steps} steps x {args.rounds} rounds (median ops/s):")
     print(f"  unwatched  {producer['unwatched']:>10,.0f}")
-    for name, target in (("watched", 0.50), ("recording", 0.66)):
+    for name, target in (("watched", 0.50), ("recording", 0.66), ("stuck", 0.50)):
         low, high = producer[f"{name}_ratio_range"]  # type: ignore[misc]
         print(
             f"  {name:<10} {producer[name]:>10,.0f}  {producer[f'{name}_ratio']:.2f} of unwatched "

@@ -102,12 +102,9 @@ class WatchClient:
         while not self._closed:
             try:
                 self._session()
-            except (CorruptTrace, InvalidArgument) as exc:
-                if self.replicas.header is None:  # not a genpool stream at all: retrying will not help
-                    self._set("disconnected", str(exc))
-                    return
+            except CorruptTrace as exc:  # a stream gone wrong mid-way: a new connection starts afresh
                 error = str(exc)
-            except _Refused as exc:
+            except _Refused as exc:  # not a genpool producer, or one that turned us away: retrying will not help
                 self._set("disconnected", str(exc))
                 return
             except OSError as exc:
@@ -133,14 +130,13 @@ class WatchClient:
             sock.settimeout(_HEADER_TIMEOUT)
             sock.connect(self._where)
             sock.sendall(json.dumps({"type": "hello", "token": self._token}).encode() + b"\n")
-            self.replicas.header = None
             pending = b""
             line = 0
             while not self._closed:
                 try:
                     data = sock.recv(1 << 16)
                 except TimeoutError:
-                    if self.replicas.header is None:
+                    if line == 0:
                         raise _Refused(f"{self.address}: no genpool header within {_HEADER_TIMEOUT:g} s") from None
                     continue
                 if not data:
@@ -152,7 +148,7 @@ class WatchClient:
                         line += 1
                         self._apply(raw, line)
                     self._changed.notify_all()
-                if self.replicas.header is not None and self.status != "connected":
+                if line and self.status != "connected":
                     self._set("connected", None)
                     sock.settimeout(0.5)
         finally:
@@ -163,11 +159,16 @@ class WatchClient:
         try:
             record = json.loads(raw)
         except ValueError:
+            if line == 1:
+                raise _Refused(f"{self.address}: not a genpool stream (its first line is not JSON)") from None
             raise CorruptTrace("not JSON", path=self.address, line=line) from None
         if line == 1:
             if type(record) is dict and record.get("type") == "error":
                 raise _Refused(f"{self.address}: the producer refused: {record.get('message')}")
-            self.replicas.apply(check_header(record, self.address))
+            try:
+                self.replicas.apply(check_header(record, self.address))
+            except (CorruptTrace, InvalidArgument) as exc:
+                raise _Refused(str(exc)) from None
         else:
             self.replicas.apply(record, line)
 

@@ -326,3 +326,43 @@ def test_genpool_record_refuses_an_unwritable_trace(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "cannot write the trace" in done.stderr
+
+
+# -- the producer's safety valves: a full queue and a late event cost a resync, never a wrong trace --
+
+
+def test_a_full_queue_costs_a_resync_and_the_trace_stays_exact(tmp_path: Path, monkeypatch) -> None:
+    from genpool import producer as P
+
+    monkeypatch.setattr(P, "QUEUE_LIMIT", 64)
+    driver = Driver(6)
+    path = tmp_path / "full.jsonl"
+    with T.record(path):
+        running = P.get_producer()
+        with running._cycle_lock:  # the writer is held up: events pile up past the queue's bound
+            driver.burst(400)
+            assert len(running.queue) == 64
+        driver.burst(50)
+    trace = T.read(path)
+    assert sum(record["type"] == "resync" for record in trace.records) == 2
+    assert [state(pool) for pool in last(trace.replay(), 3)] == [state(pool) for pool in driver.pools]
+
+
+def test_an_event_later_than_the_hold_back_costs_a_resync(tmp_path: Path) -> None:
+    from genpool import producer as P
+
+    driver = Driver(7)
+    path = tmp_path / "late.jsonl"
+    with T.record(path):
+        running = P.get_producer()
+        with running._cycle_lock:
+            driver.burst(100)
+            early = running.queue.popleft()  # as if its thread stalled between the pool's lock and the observer
+            running._cycle(final=True)
+            running.queue.append(early)
+            running._cycle(final=True)
+        driver.burst(100)
+    trace = T.read(path)
+    assert sum(record["type"] == "resync" for record in trace.records) == 2
+    assert all(record["seq"] != early.seq for record in trace.records)
+    assert [state(pool) for pool in last(trace.replay(), 3)] == [state(pool) for pool in driver.pools]
