@@ -74,7 +74,8 @@ def test_watch_something_that_is_not_a_genpool_stream(capsys, socket_path: str) 
     finally:
         thread.join(10)
         listener.close()
-    assert socket_path in one_line(capsys, "watch")
+    line = one_line(capsys, "watch")
+    assert socket_path in line and "not a genpool stream" in line
 
 
 def test_watch_with_a_wrong_token(capsys) -> None:
