@@ -122,3 +122,4 @@ async def test_pools_created_and_destroyed_by_the_producer_come_and_go(address: 
             producer.run('pools["late"].free(0x9000, 100); pools["late"].destroy()')
             await until(lambda: (app.sync() or [e.label for e in app.entries]) == ["sram", "ids"], pilot, "gone")
             assert app.current.label == "ids"
+            assert "late: destroyed" in app.event_log.text

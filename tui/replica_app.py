@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import genpool
 from textual.binding import Binding
 
-from .app import GenpoolApp, PoolEntry
+from .app import LOG_PER_FRAME, GenpoolApp, PoolEntry
 
 if TYPE_CHECKING:
     from genpool.replica import ReplicaSet
@@ -93,6 +94,7 @@ class ReplicaApp(GenpoolApp):
             self._binding = binding
             self._rebind(pools)
             return
+        # A set that adds a pool without a new generation: show it too.
         for pool_id, pool in pools.items():
             entry = self.bound.get(pool_id)
             if (entry is None or entry.pool is not pool) and not pool.destroyed:
@@ -105,8 +107,8 @@ class ReplicaApp(GenpoolApp):
         taken = {entry.label for other, entry in self.bound.items() if other != pool_id}
         return label if label not in taken else f"{label} #{pool_id}"
 
-    def _bind(self, pool_id: int, pool: object, *, announce: bool) -> PoolEntry:
-        entry = self.watch_pool(pool, self._label(pool_id, pool.name), announce=announce)  # type: ignore[arg-type, attr-defined]
+    def _bind(self, pool_id: int, pool: genpool.Pool, *, announce: bool) -> PoolEntry:
+        entry = self.watch_pool(pool, self._label(pool_id, pool.name), announce=announce)
         old = self.bound.get(pool_id)
         if old is not None:
             # The same pool of the producer: keep its usage history across the rebinding.
@@ -125,18 +127,22 @@ class ReplicaApp(GenpoolApp):
         elif not self._rebinding:
             self.selected_id = next((pool_id for pool_id, bound in self.bound.items() if bound is entry), None)
 
-    def _rebind(self, pools: dict[int, object]) -> None:
+    def _rebind(self, pools: dict[int, genpool.Pool]) -> None:
         """Bind every pool anew, keeping the selected pool, zoom and cursor where they can be kept."""
         view = self.view
         if self.current is not None and self.bound.get(self.selected_id) is self.current:  # type: ignore[arg-type]
             self._view_state = (view.zoom, view.cursor)
         first = not self.bound
         for entry in self.entries:
+            # What the old pool heard since the last frame (its destruction, say) still goes to the log.
+            changes = entry.feed.drain()
+            if changes:
+                self.event_log.add(entry.label, changes.recent[-LOG_PER_FRAME:], changes.count)
             entry.feed.detach()
         self.entries.clear()
         self.bound = {pool_id: entry for pool_id, entry in self.bound.items() if pool_id in pools}
         for pool_id, pool in pools.items():
-            if not pool.destroyed:  # type: ignore[attr-defined]
+            if not pool.destroyed:
                 self._bind(pool_id, pool, announce=first or pool_id not in self.bound)
         self.bound = {pool_id: entry for pool_id, entry in self.bound.items() if entry in self.entries}
         entry = self.bound.get(self.selected_id) if self.selected_id is not None else None
