@@ -85,6 +85,7 @@ async def test_step_forward_and_back_show_exactly_the_trace_at_each_seq(trace_pa
             await pilot.press("comma")
             assert player.seq == back
             assert shown(app) == expected(trace, back)
+            assert app.event_log.text.endswith(f"back to seq {back:,}")
         await pilot.press("comma")  # nothing before the first seq: a notice, no move
         assert player.seq == seqs[0]
 

@@ -135,19 +135,23 @@ class ReplayApp(ReplicaApp):
         # Open on the state the program ended in: the picture worth seeing first (step back from there).
         player.seek(player.last_seq)
         self.player = player
+        self.sync()
         self.event_log.note(
             f"trace {self.path}: seq {player.first_seq:,}..{player.last_seq:,}, shown at its end; "
-            "space plays from the start, , steps back"
+            "space plays from the start, comma steps back"
         )
-        self.sync()
 
     # -- playing ---------------------------------------------------------------
 
     def sync(self) -> None:
         """Play the frame's share of events, follow the replicas, draw, and show the position."""
-        if self.player is not None and self.playing:
+        player = self.player
+        playing = player is not None and self.playing
+        if playing:
             self._play()
         super().sync()
+        if playing and player.seq >= player.last_seq:  # type: ignore[union-attr]
+            self._stop("end of the trace")  # logged after the last events, not before them
         self._show_position()
 
     def _play(self) -> None:
@@ -163,8 +167,6 @@ class ReplayApp(ReplicaApp):
             count, self._budget = MAX_RECORDS_PER_FRAME, 0.0
         if count:
             player.step(count)
-        if player.seq >= player.last_seq:
-            self._stop("end of the trace")
 
     def _stop(self, why: str) -> None:
         self.playing = False
@@ -203,6 +205,8 @@ class ReplayApp(ReplicaApp):
             return
         player.step(count)
         self.sync()
+        if count < 0:
+            self.event_log.note(f"back to seq {player.seq:,}")
 
     def action_faster(self) -> None:
         """The next speed up."""
