@@ -232,23 +232,31 @@ async def test_a_trace_loads_behind_a_progress_bar(trace_path: Path) -> None:
         assert f"trace {trace_path}" in app.event_log.text
 
 
-@pytest.mark.parametrize(
-    ("damage", "code", "words"),
-    [
-        (lambda text: text[: len(text) * 2 // 3] + "\n{not json\n", 1, "line"),
-        (lambda text: '{"hello": "world"}\n', 1, "not a genpool"),
-    ],
-)
-async def test_a_corrupt_trace_ends_the_app_with_one_line(
-    trace_path: Path, tmp_path: Path, damage, code, words
-) -> None:
+async def test_a_trace_corrupt_part_way_shows_what_came_before_the_bad_line(trace_path: Path, tmp_path: Path) -> None:
+    lines = trace_path.read_text().splitlines(keepends=True)
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(damage(trace_path.read_text()))
+    bad.write_text("".join(lines[:60]) + "{not json\n" + "".join(lines[60:]))
+    app = replay_app(path=bad, read=genpool.trace.read, trace_error=CorruptTrace)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.player is not None, pilot, "the partial trace")
+        await pilot.pause()
+        assert app.failure is not None and "\n" not in app.failure
+        assert "bad.jsonl" in app.failure and "61" in app.failure
+        assert "CORRUPT TRACE" in app.title and "CORRUPT: " in app.event_log.text
+        good = genpool.trace.read(trace_path)
+        assert app.player.last_seq == good.records[58]["seq"]  # the 59 records after the header
+        assert shown(app) == expected(good, app.player.last_seq)
+
+
+@pytest.mark.parametrize(("text", "code"), [("SSH-2.0-OpenSSH_9.2\n", 1), ('{"type": "header"}\n', 1)])
+async def test_a_file_that_is_no_trace_ends_the_app_with_one_line(tmp_path: Path, text: str, code: int) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(text)
     app = replay_app(path=bad, read=genpool.trace.read, trace_error=CorruptTrace)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: app.failure is not None, pilot, "the failure")
     assert app.return_code == code
-    assert "\n" not in app.failure and words in app.failure and "bad.jsonl" in app.failure
+    assert "\n" not in app.failure and "not a genpool" in app.failure and "bad.jsonl" in app.failure
 
 
 async def test_the_command_palette_has_the_replay_controls(trace_path: Path) -> None:

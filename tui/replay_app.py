@@ -77,8 +77,11 @@ class ReplayCommands(GenpoolCommands):
 class ReplayApp(ReplicaApp):
     """The TUI on ``player``, or on the trace at ``path`` read with ``read`` (behind a progress bar).
 
-    Reading a trace that fails ends the app with :attr:`failure` set (a
-    one-line message) and return code 1 (corrupt) or 2 (unreadable).
+    A trace that cannot be read sets :attr:`failure` (a one-line message)
+    and ends the app with return code 1 (corrupt) or 2 (unreadable, of an
+    unknown version).  One that goes bad part way (``trace_error`` with
+    records before the bad line in its ``partial``) sets :attr:`failure`
+    too, but opens on what came before the bad line, marked corrupt.
     """
 
     TITLE = "genpool replay"
@@ -127,10 +130,17 @@ class ReplayApp(ReplicaApp):
 
     def _loaded(self, result: object) -> None:
         if isinstance(result, Exception):
-            corrupt = self.trace_error is not None and isinstance(result, self.trace_error)
             self.failure = str(result).splitlines()[0] if str(result) else type(result).__name__
-            self.exit(return_code=1 if corrupt else 2)
-            return
+            partial = getattr(result, "partial", None)
+            corrupt = self.trace_error is not None and isinstance(result, self.trace_error)
+            if not corrupt or partial is None or not partial.records:
+                self.exit(return_code=1 if corrupt else 2)
+                return
+            # A trace that goes bad part way: show what came before the bad line, marked as such.
+            self.title = "genpool replay — CORRUPT TRACE, shown up to the bad line"
+            self.event_log.note(f"CORRUPT: {self.failure}")
+            self.notify(self.failure, title="corrupt trace: shown up to the bad line", severity="error", timeout=30)
+            result = partial
         player = result.player()  # type: ignore[attr-defined]
         # Open on the state the program ended in: the picture worth seeing first (step back from there).
         player.seek(player.last_seq)

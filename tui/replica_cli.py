@@ -6,7 +6,9 @@ Every failure the user can cause (a malformed or remote address, nothing
 or something else listening, a wrong token, a trace that cannot be read
 or contradicts itself) ends with one line on stderr and an exit status:
 2 for a bad argument or an unreadable trace, 1 for a failed connection
-or a corrupt trace.  No traceback.
+or a corrupt trace.  No traceback.  A trace that goes bad part way is
+shown up to its bad line first; the line and status follow when the app
+is closed.
 """
 
 from __future__ import annotations
