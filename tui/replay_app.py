@@ -133,7 +133,7 @@ class ReplayApp(ReplicaApp):
             self.failure = str(result).splitlines()[0] if str(result) else type(result).__name__
             partial = getattr(result, "partial", None)
             corrupt = self.trace_error is not None and isinstance(result, self.trace_error)
-            if not corrupt or partial is None or not partial.records:
+            if not corrupt or partial is None or not partial.last_seq:  # no record before the bad line
                 self.exit(return_code=1 if corrupt else 2)
                 return
             # A trace that goes bad part way: show what came before the bad line, marked as such.
