@@ -81,6 +81,8 @@ class ReplicaSet:
         # pool id -> its chunks in the order they were added (the stream's chunk indexes)
         self._chunks: dict[int, list[Chunk]] = {}
         self._placers: dict[str, Algorithm] = {}
+        # pool id -> whether an allocation's owner is the one its record gives (the original tracks ``tag``)
+        self._owned: dict[int, bool] = {}
 
     def __repr__(self) -> str:
         return f"<ReplicaSet {self.source} pools={len(self.pools)} seq={self.seq} generation={self.generation}>"
@@ -108,7 +110,8 @@ class ReplicaSet:
             if not 0 <= index < len(chunks):
                 self._corrupt(f"{kind} record for unknown chunk {index} of pool {pool_id}", line)
             if kind == "alloc":
-                self._alloc(self.pools[pool_id], chunks[index], addr, size, record, line)
+                owner = get("owner") if self._owned[pool_id] else None
+                self._alloc(self.pools[pool_id], chunks[index], addr, size, get("algorithm"), owner, line)
             else:
                 self._free(self.pools[pool_id], chunks[index], addr, size, index, line)
             self.seq = seq
@@ -130,7 +133,9 @@ class ReplicaSet:
 
     # -- events ----------------------------------------------------------------
 
-    def _alloc(self, pool: Pool, chunk: Chunk, addr: int, size: int, record: dict[str, Any], line: int | None) -> None:
+    def _alloc(
+        self, pool: Pool, chunk: Chunk, addr: int, size: int, algorithm: str, owner: Any, line: int | None
+    ) -> None:
         order = pool._order
         offset = addr - chunk._start
         nbits = (size + (1 << order) - 1) >> order
@@ -139,11 +144,11 @@ class ReplicaSet:
             self._corrupt(f"allocation of {size} bytes at {addr:#x} does not fit its chunk", line)
         if chunk._bitmap._bits.find(1, first, first + nbits) >= 0 or size > chunk._avail:
             self._corrupt(f"allocation of {size} bytes at {addr:#x} lands on busy granules", line)
-        placer = self._placers.get(record["algorithm"])
+        placer = self._placers.get(algorithm)
         if placer is None:
-            placer = self._placers[record["algorithm"]] = Algorithm(record["algorithm"], _place, ANY_DATA)
+            placer = self._placers[algorithm] = Algorithm(algorithm, _place, ANY_DATA)
         # The pool's own allocation path, with the placer as the algorithm (alloc's argument checks are done).
-        pool._allocate(size, placer, (chunk._bitmap, first), record.get("owner"))
+        pool._allocate(size, placer, (chunk._bitmap, first), owner)
 
     def _free(self, pool: Pool, chunk: Chunk, addr: int, size: int, index: int, line: int | None) -> None:
         if size < 0 or pool.chunk_of(addr) is not chunk or addr + size - 1 > chunk._end:
@@ -179,6 +184,7 @@ class ReplicaSet:
         pools = dict(self.pools)
         del pools[record["pool"]]
         del self._chunks[record["pool"]]
+        del self._owned[record["pool"]]
         self._replace(pools)
 
     def _bug(self, record: dict[str, Any], line: int | None) -> None:
@@ -194,6 +200,7 @@ class ReplicaSet:
         """The pool records that follow describe everything afresh."""
         self._replace({})
         self._chunks = {}
+        self._owned = {}
 
     # -- snapshots ---------------------------------------------------------------
 
@@ -201,14 +208,15 @@ class ReplicaSet:
         """Build a replica from a ``pool`` record, replacing any replica of that id."""
         if record["destroyed"]:
             return
+        names = record["trackers"]
+        if not all(type(name) is str for name in names):
+            self._corrupt(f"pool record: trackers {names!r} are not all names", line)
+        # The owner trackers a replica can carry; the others' values stay in the producer.
+        trackers = tuple(name for name in ("tag", "chunk") if name in names) or (("tag",) if names else ())
         _local.building = True
         try:
             pool = Pool(
-                record["order"],
-                record["nid"],
-                record["name"],
-                algo=_shown(record["algorithm"]),
-                trackers=("tag",) if record["tracked"] else (),
+                record["order"], record["nid"], record["name"], algo=_shown(record["algorithm"]), trackers=trackers
             )
         except GenPoolError as exc:
             self._corrupt(f"pool record: {exc}", line)
@@ -216,11 +224,12 @@ class ReplicaSet:
             _local.building = False
         _replicas.add(pool)
         chunks = [self._load_chunk(pool, spec, line) for spec in record["chunks"]]
-        if record["tracked"]:
+        if trackers:
             self._load_allocations(pool, chunks, record["allocations"] or [], line)
         pools = dict(self.pools)
         pools[record["pool"]] = pool
         self._chunks[record["pool"]] = chunks
+        self._owned[record["pool"]] = "tag" in names
         self._replace(pools)
 
     def _load_chunk(self, pool: Pool, spec: object, line: int | None) -> Chunk:
@@ -260,7 +269,8 @@ class ReplicaSet:
             bits = chunks[index]._bitmap._bits
             if first + count > len(bits) or bits.find(0, first, first + count) >= 0:
                 self._corrupt(f"pool record: allocation {item!r} covers granules that are not allocated", line)
-            per_chunk[index][first] = (count, (owner,))
+            values = tuple(chunks[index]._owner if name == "chunk" else owner for name in pool.trackers)
+            per_chunk[index][first] = (count, values)
             covered[index] += count
         for index, chunk in enumerate(chunks):
             records = per_chunk[index]

@@ -88,7 +88,7 @@ def describe_pool(pool: Pool, pool_id: int, seq: int) -> dict[str, Any]:
     record and ``seq`` agree.  Chunks are listed oldest first; each
     carries the runs of its allocated granules; ``allocations`` lists
     ``[chunk index, first granule, granule count, owner]`` when the pool
-    tracks owners.
+    has trackers (``trackers`` names them).
     """
     chunks = []
     allocations: list[list[Any]] = []
@@ -120,7 +120,7 @@ def describe_pool(pool: Pool, pool_id: int, seq: int) -> dict[str, Any]:
         "order": pool._order,
         "nid": pool._nid,
         "algorithm": pool._algo.name,
-        "tracked": tracking is not None,
+        "trackers": list(pool.trackers),
         "destroyed": pool._destroyed,
         "chunks": chunks,
         "allocations": allocations if tracking is not None else None,
@@ -146,7 +146,7 @@ FIELDS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
         ("order", _INT),
         ("nid", _INT),
         ("algorithm", _STR),
-        ("tracked", _BOOL),
+        ("trackers", _LIST),
         ("destroyed", _BOOL),
         ("chunks", _LIST),
         ("allocations", _OPTIONAL_LIST),

@@ -23,6 +23,8 @@ def state(pool: genpool.Pool) -> dict[str, Any]:
     """Everything a replica must agree on: identity, chunks, every bit (as runs), avail, allocations and owners."""
     record = describe_pool(pool, 0, 0)
     del record["pool"], record["seq"]
+    # A replica carries the owners, not every tracker (a call site stays in the producer).
+    record["trackers"] = bool(record["trackers"])
     record["avail"] = [chunk.avail for chunk in pool.chunks]
     return record
 
