@@ -63,17 +63,29 @@ def test_watch_something_that_is_not_a_genpool_stream(capsys, socket_path: str) 
     listener.listen()
 
     def speak_another_protocol() -> None:
-        connection, _ = listener.accept()
-        connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
-        connection.close()
+        while True:  # every connection the client makes, until the test closes the listener
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                # As a real server of another protocol does: its banner, then wait for the client to speak.
+                connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+                connection.settimeout(10)
+                try:
+                    while connection.recv(4096):
+                        pass
+                except OSError:
+                    pass
 
     thread = threading.Thread(target=speak_another_protocol)
     thread.start()
     try:
         assert main(["watch", f"unix:{socket_path}", "--wait", "10"]) == 1
     finally:
-        thread.join(10)
+        listener.shutdown(socket.SHUT_RDWR)
         listener.close()
+        thread.join(10)
     line = one_line(capsys, "watch")
     assert socket_path in line and "not a genpool stream" in line
 
