@@ -44,37 +44,45 @@ def address(tmp_path) -> str:
     return f"unix:{tmp_path / 'watch.sock'}"
 
 
-async def test_watch_shows_the_producers_pools_live_and_read_only(address: str) -> None:
-    with Producer(address) as producer, connected(address) as client:
-        app = watch_app(client, address)
-        async with app.run_test(size=SIZE) as pilot:
-            await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
-            assert [entry.label for entry in app.entries] == ["sram", "ids"]
-            assert all(genpool.replica.is_replica(entry.pool) for entry in app.entries)
-            text = bar_text(app)
-            assert f"pid {producer.process.pid}" in text and "producer.py" in text and "● live" in text
-            assert "sram: watching" in app.event_log.text
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+async def test_watch_shows_the_producers_pools_live_and_read_only(address: str, transport: str) -> None:
+    with Producer(address if transport == "unix" else "127.0.0.1:0") as producer:
+        address = producer.address  # over TCP, the port the producer got
+        with connected(address) as client:
+            await live_and_read_only(producer, client, address)
 
-            producer.run('burst(pools["sram"], 40, 3)')
-            expected = producer.state()
-            await until(lambda: (app.sync() or shown(app)) == expected, pilot, "the burst")
-            await frame(app, pilot)
-            assert "sram: alloc" in app.event_log.text or "more events" in app.event_log.text
 
-            pool = app.current.pool
-            before = replica_state({"sram": pool})
-            for key in ("a", "f", "F", "c", "s", "D", "n"):
-                await pilot.press(key)
-                await pilot.pause()
-                assert app.screen is app.screen_stack[0], f"{key} opened a form on a replica"
-            assert replica_state({"sram": pool}) == before and producer.state() == expected
-            assert app.event_log.text.count("read-only") == 7
-            assert "sram is a watched pool, read-only: allocating refused" in app.event_log.text
+async def live_and_read_only(producer: Producer, client: object, address: str) -> None:
+    """The app shows the producer's pools, follows a burst, and refuses every change."""
+    app = watch_app(client, address)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
+        assert [entry.label for entry in app.entries] == ["sram", "ids"]
+        assert all(genpool.replica.is_replica(entry.pool) for entry in app.entries)
+        text = bar_text(app)
+        assert f"pid {producer.process.pid}" in text and "producer.py" in text and "● live" in text
+        assert "sram: watching" in app.event_log.text
 
-            # What only reads still works: zoom, the next pool, the inspector.
-            await pilot.press("minus", "plus", "right_square_bracket")
-            assert app.current.label == "ids"
-            assert bitmap(app).cell_info() is not None
+        producer.run('burst(pools["sram"], 40, 3)')
+        expected = producer.state()
+        await until(lambda: (app.sync() or shown(app)) == expected, pilot, "the burst")
+        await frame(app, pilot)
+        assert "sram: alloc" in app.event_log.text or "more events" in app.event_log.text
+
+        pool = app.current.pool
+        before = replica_state({"sram": pool})
+        for key in ("a", "f", "F", "c", "s", "D", "n"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is app.screen_stack[0], f"{key} opened a form on a replica"
+        assert replica_state({"sram": pool}) == before and producer.state() == expected
+        assert app.event_log.text.count("read-only") == 7
+        assert "sram is a watched pool, read-only: allocating refused" in app.event_log.text
+
+        # What only reads still works: zoom, the next pool, the inspector.
+        await pilot.press("minus", "plus", "right_square_bracket")
+        assert app.current.label == "ids"
+        assert bitmap(app).cell_info() is not None
 
 
 async def test_a_lost_producer_leaves_the_last_picture_marked_and_a_new_one_is_picked_up(address: str) -> None:
