@@ -16,7 +16,7 @@ def start_from_environment() -> None:
     The variables are taken out of the environment, so that programs
     this one starts do not write the same trace or fight for the same
     address.  A failure is reported on stderr in one line and the
-    program goes on unwatched.
+    program goes on unwatched; so is a token made up for remote watching.
     """
     trace_path = os.environ.pop("GENPOOL_TRACE", None)
     address = os.environ.pop("GENPOOL_WATCH", None)
@@ -33,6 +33,9 @@ def start_from_environment() -> None:
         from .watch import serve
 
         try:
-            serve(address, allow_remote=allow_remote, token=token)
+            server = serve(address, allow_remote=allow_remote, token=token)
         except GenPoolError as exc:
             print(f"genpool: GENPOOL_WATCH: {exc}", file=sys.stderr)
+            return
+        if server.token is not None and token is None:  # made up here: the viewer needs to be told
+            print(f"genpool: watch {server.address} with --token {server.token}", file=sys.stderr)

@@ -179,8 +179,8 @@ class Producer:
     def _cycle(self, *, final: bool) -> None:
         queue = self.queue
         waiting = len(queue)
-        popleft = queue.popleft
-        batch = [popleft() for _ in range(waiting)]
+        # iter(popleft, None) pops in C: no event is None.
+        batch = list(itertools.islice(iter(queue.popleft, None), waiting))
         for endpoint in self.endpoints:
             endpoint.service()
         sinks = [sink for endpoint in self.endpoints for sink in endpoint.sinks()]
@@ -215,12 +215,13 @@ class Producer:
             self._dispatch(seqs, texts, sinks)
 
     def _encode(self, ready: list[Any], sinks: list[Sink]) -> tuple[list[int], list[str]]:
-        """Encode the events (sorted by ``seq``); an event that comes too late marks a resync.
+        """The ``seq`` and line of each event (sorted by ``seq``; "" for one not written).
 
-        This loop is the writer's whole cost per event, paid in the
-        watched program's process: an allocation or a free is one
-        f-string from a cached per-chunk prefix (measured faster than
-        ``map`` and ``%`` over the whole batch).
+        An event that comes too late marks a resync.  This loop is the
+        writer's whole cost per event, paid in the watched program's
+        process: an allocation or a free is one f-string from a cached
+        per-chunk prefix (measured faster than ``map`` and ``%`` over
+        the whole batch).
         """
         seqs = list(map(_seq_of, ready))
         late = bisect.bisect_right(seqs, self._written)
@@ -229,45 +230,40 @@ class Producer:
                 for sink in sinks:
                     if sink.min_seq < seq:
                         sink.needs_snapshot = True
-            ready = ready[late:]
+            ready, seqs = ready[late:], seqs[late:]
         if not ready:
             return [], []
-        self._written = ready[-1][1]
+        self._written = seqs[-1]
         wanted = any(not sink.needs_snapshot for sink in sinks)
         prefixes, algorithms = self._prefixes, self._algorithms
-        kept: list[int] = []
         texts: list[str] = []
+        append = texts.append
         for event in ready:
             kind = type(event)
             if kind is Allocated and wanted:
                 _, seq, chunk, addr, size, _, algorithm, owner = event
                 prefix = prefixes.get(chunk) or prefixes.make(chunk)
                 if prefix is None:
+                    append("")
                     continue
                 algorithm_text = algorithms.get(algorithm) or algorithms.make(algorithm)
                 owner_text = "" if owner is None else ',"owner":' + self._owners.text(owner)
-                texts.append(
+                append(
                     f'{{"type":"alloc","seq":{seq}{prefix}{addr},"size":{size},"algorithm":{algorithm_text}{owner_text}}}\n'
                 )
             elif kind is Freed and wanted:
                 _, seq, chunk, addr, size, _, _ = event
                 prefix = prefixes.get(chunk) or prefixes.make(chunk)
-                if prefix is None:
-                    continue
-                texts.append(f'{{"type":"free","seq":{seq}{prefix}{addr},"size":{size}}}\n')
+                append("" if prefix is None else f'{{"type":"free","seq":{seq}{prefix}{addr},"size":{size}}}\n')
+            elif kind is Allocated or kind is Freed:
+                append("")  # nobody wants lines now (every sink waits for a snapshot)
             else:
-                seq = event[1]
                 state = _states.get(event[0])
-                if state is None:
-                    continue
-                if kind is ChunkAdded:
+                if state is not None and kind is ChunkAdded:
                     state.chunks.setdefault(event.chunk, len(state.chunks))
                 prefixes.clear()  # chunks came or went
-                if not wanted:
-                    continue
-                texts.append(_encode_rare(event, state))
-            kept.append(seq)
-        return kept, texts
+                append("" if state is None or not wanted else _encode_rare(event, state))
+        return seqs, texts
 
     def _dispatch(self, seqs: list[int], texts: list[str], sinks: list[Sink]) -> None:
         everything: bytes | None = None
@@ -279,7 +275,7 @@ class Producer:
                     everything = "".join(texts).encode()
                 sink.send(everything)
             else:
-                newer = "".join(text for seq, text in zip(seqs, texts, strict=True) if seq > sink.min_seq)
+                newer = "".join(texts[bisect.bisect_right(seqs, sink.min_seq) :])
                 if newer:
                     sink.send(newer.encode())
 

@@ -83,6 +83,7 @@ class ReplicaSet:
         self._placers: dict[str, Algorithm] = {}
         # pool id -> whether an allocation's owner is the one its record gives (the original tracks ``tag``)
         self._owned: dict[int, bool] = {}
+        self._trackers: dict[int, list[str]] = {}
 
     def __repr__(self) -> str:
         return f"<ReplicaSet {self.source} pools={len(self.pools)} seq={self.seq} generation={self.generation}>"
@@ -129,7 +130,10 @@ class ReplicaSet:
 
     def snapshot(self) -> list[dict[str, Any]]:
         """A ``pool`` record for every replica, at :attr:`seq` (what a checkpoint keeps)."""
-        return [describe_pool(pool, pool_id, self.seq) for pool_id, pool in self.pools.items()]
+        records = [describe_pool(pool, pool_id, self.seq) for pool_id, pool in self.pools.items()]
+        for record in records:  # the original's trackers, not the replica's
+            record["trackers"] = self._trackers[record["pool"]]
+        return records
 
     # -- events ----------------------------------------------------------------
 
@@ -185,6 +189,7 @@ class ReplicaSet:
         del pools[record["pool"]]
         del self._chunks[record["pool"]]
         del self._owned[record["pool"]]
+        del self._trackers[record["pool"]]
         self._replace(pools)
 
     def _bug(self, record: dict[str, Any], line: int | None) -> None:
@@ -201,6 +206,7 @@ class ReplicaSet:
         self._replace({})
         self._chunks = {}
         self._owned = {}
+        self._trackers = {}
 
     # -- snapshots ---------------------------------------------------------------
 
@@ -230,6 +236,7 @@ class ReplicaSet:
         pools[record["pool"]] = pool
         self._chunks[record["pool"]] = chunks
         self._owned[record["pool"]] = "tag" in names
+        self._trackers[record["pool"]] = list(names)
         self._replace(pools)
 
     def _load_chunk(self, pool: Pool, spec: object, line: int | None) -> Chunk:

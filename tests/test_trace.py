@@ -366,3 +366,18 @@ def test_an_event_later_than_the_hold_back_costs_a_resync(tmp_path: Path) -> Non
     assert sum(record["type"] == "resync" for record in trace.records) == 2
     assert all(record["seq"] != early.seq for record in trace.records)
     assert [state(pool) for pool in last(trace.replay(), 3)] == [state(pool) for pool in driver.pools]
+
+
+def test_seeking_keeps_owners_of_pools_that_track_only_call_sites(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(T, "CHECKPOINT_EVERY", 4)
+    pool = genpool.Pool(3, name="sites", trackers=("callsite",))
+    pool.add(0, 4096)
+    with T.record(tmp_path / "sites.jsonl"):
+        for _ in range(20):
+            pool.alloc(8, owner="ignored: not tracked")
+    trace = T.read(tmp_path / "sites.jsonl")
+    player = trace.player()
+    player.seek(trace.last_seq - 3)
+    player.seek(trace.last_seq)
+    replica = [p for p in player.replicas.pools.values() if p.name == "sites"][-1]
+    assert state(replica) == state(pool) and {a.owner for a in replica.allocations()} == {None}

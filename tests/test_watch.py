@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -317,3 +318,15 @@ def test_watching_from_the_environment_reports_a_bad_address_and_goes_on() -> No
     )
     assert done.returncode == 0 and done.stdout == "0\n"
     assert done.stderr.strip().startswith("genpool: GENPOOL_WATCH: address '10.9.8.7:1' is not loopback")
+
+
+def test_watching_remotely_from_the_environment_tells_the_token_it_made_up() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import genpool"],
+        env={**os.environ, "GENPOOL_WATCH": "127.0.0.1:0", "GENPOOL_WATCH_ALLOW_REMOTE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert re.fullmatch(r"genpool: watch 127\.0\.0\.1:\d+ with --token \S{16,}\n", done.stderr)
