@@ -39,7 +39,7 @@ from .app import GenpoolApp
 from .bitmap_view import BitmapView
 from .live import PoolFeed
 
-__all__ = ["fragmented_pool", "main", "steady_state"]
+__all__ = ["FrameCounter", "fragmented_pool", "key_latencies", "main", "steady_state"]
 
 
 def fragmented_pool(size: int, order: int, seed: int = 1, *, trackers: tuple[str, ...] = ()) -> genpool.Pool:
@@ -65,26 +65,48 @@ def fragmented_pool(size: int, order: int, seed: int = 1, *, trackers: tuple[str
     return pool
 
 
-class _BenchApp(GenpoolApp):
-    """The app, counting frames that reach the driver and when zoom keys arrive."""
+class FrameCounter:
+    """Mixed into an app: counts frames that reach the driver and when zoom keys arrive."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.frames = 0
-        self.key_times: list[float] = []
+    frames = 0
+    key_times: list[float]
 
     def _display(self, screen: object, renderable: object) -> None:
         if renderable is not None:
             self.frames += 1
-        super()._display(screen, renderable)  # type: ignore[arg-type]
+        super()._display(screen, renderable)  # type: ignore[misc]
 
     def action_zoom_in(self) -> None:
         self.key_times.append(time.perf_counter())
-        super().action_zoom_in()
+        super().action_zoom_in()  # type: ignore[misc]
 
     def action_zoom_out(self) -> None:
         self.key_times.append(time.perf_counter())
-        super().action_zoom_out()
+        super().action_zoom_out()  # type: ignore[misc]
+
+
+class _BenchApp(FrameCounter, GenpoolApp):
+    """The app, counting frames and key arrivals."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.key_times = []
+
+
+async def key_latencies(app: FrameCounter, keep_going: Callable[[], bool]) -> list[float]:
+    """Press ``-`` and ``+`` in turn every 0.2 s while ``keep_going()``: seconds until each reached its action."""
+    latencies: list[float] = []
+    while keep_going():
+        await asyncio.sleep(0.2)
+        pressed = time.perf_counter()
+        seen = len(app.key_times)
+        key = "plus" if len(latencies) % 2 else "minus"
+        app.post_message(events.Key(key, "+" if key == "plus" else "-"))  # type: ignore[attr-defined]
+        while len(app.key_times) == seen and time.perf_counter() - pressed < 2:
+            await asyncio.sleep(0.001)
+        if len(app.key_times) > seen:
+            latencies.append(app.key_times[-1] - pressed)
+    return latencies
 
 
 def _timed(repeats: int, func: Callable[[], object]) -> float:
@@ -189,19 +211,9 @@ async def _live(seconds: float, rate: float | None = None) -> dict[str, float]:
         stop, counter = threading.Event(), [0]
         thread = threading.Thread(target=_producer, args=(pool, stop, counter, 7, rate))
         frames_before = app.frames
-        latencies = []
         start = time.perf_counter()
         thread.start()
-        while time.perf_counter() - start < seconds:
-            await asyncio.sleep(0.2)
-            pressed = time.perf_counter()
-            seen = len(app.key_times)
-            key = "plus" if len(latencies) % 2 else "minus"
-            app.post_message(events.Key(key, "+" if key == "plus" else "-"))
-            while len(app.key_times) == seen and time.perf_counter() - pressed < 2:
-                await asyncio.sleep(0.001)
-            if len(app.key_times) > seen:
-                latencies.append(app.key_times[-1] - pressed)
+        latencies = await key_latencies(app, lambda: time.perf_counter() - start < seconds)
         stop.set()
         thread.join()
         elapsed = time.perf_counter() - start

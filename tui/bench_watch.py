@@ -7,7 +7,8 @@ then streams that recording over a Unix socket, as fast as the viewer
 takes it or paced at a fixed rate, to a real
 :func:`genpool.watch.connect` client, first alone (the viewer's own
 apply rate) and then with the watch app drawing its replicas.  Reported:
-records applied per second and the app's frames per second.
+records applied per second, the app's frames per second and how fast it
+answers key presses.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import random
 import socket
+import statistics
 import tempfile
 import threading
 import time
@@ -26,7 +28,7 @@ import genpool
 import genpool.trace
 import genpool.watch
 
-from .bench import steady_state
+from .bench import FrameCounter, key_latencies, steady_state
 from .watch_app import WatchApp
 
 __all__ = ["record_workload", "watch_case"]
@@ -83,38 +85,42 @@ class _StandIn:
         self.thread.join(5)
 
 
-class _CountingWatchApp(WatchApp):
-    """The watch app, counting frames that reach the driver."""
+class _CountingWatchApp(FrameCounter, WatchApp):
+    """The watch app, counting frames and key arrivals."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.frames = 0
-
-    def _display(self, screen: object, renderable: object) -> None:
-        if renderable is not None:
-            self.frames += 1
-        super()._display(screen, renderable)  # type: ignore[arg-type]
+        self.key_times = []
 
 
-async def _measure(client: genpool.watch.WatchClient, seconds: float, last_seq: int, app: object = None) -> tuple:
-    """Records applied a second over ``seconds`` (or until the recording ran out), and frames a second."""
-    frames = getattr(app, "frames", 0)
+async def _measure(client: genpool.watch.WatchClient, seconds: float, last_seq: int) -> float:
+    """Records applied a second over ``seconds`` (or until the recording ran out)."""
     seq, start = client.replicas.seq, time.perf_counter()
     while time.perf_counter() - start < seconds and client.replicas.seq < last_seq:
         await asyncio.sleep(0.05)
-    elapsed = time.perf_counter() - start
-    return (client.replicas.seq - seq) / elapsed, (getattr(app, "frames", 0) - frames) / elapsed
+    return (client.replicas.seq - seq) / (time.perf_counter() - start)
 
 
-async def _with_app(client: genpool.watch.WatchClient, seconds: float, last_seq: int) -> tuple[float, float]:
+async def _with_app(client: genpool.watch.WatchClient, seconds: float, last_seq: int) -> dict[str, float]:
+    """The same with the app drawing: records a second, frames a second, key press latencies."""
     app = _CountingWatchApp(client, "bench", remember_theme=False, theme="genpool-dark")
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
-        return await _measure(client, seconds, last_seq, app)
+        frames, seq, start = app.frames, client.replicas.seq, time.perf_counter()
+        latencies = await key_latencies(
+            app, lambda: time.perf_counter() - start < seconds and client.replicas.seq < last_seq
+        )
+        elapsed = time.perf_counter() - start
+        return {
+            "applied": (client.replicas.seq - seq) / elapsed,
+            "fps": (app.frames - frames) / elapsed,
+            "key_median_ms": statistics.median(latencies) * 1e3 if latencies else float("nan"),
+            "key_max_ms": max(latencies) * 1e3 if latencies else float("nan"),
+        }
 
 
-def _run(recording: Path, seconds: float, rate: float | None, app: bool) -> tuple[float, float]:
-    """Records applied a second (and frames a second with the app) over ``seconds`` of streaming."""
+def _run(recording: Path, seconds: float, rate: float | None, app: bool) -> dict[str, float]:
+    """Stream ``recording`` to a real client for ``seconds``, with the app drawing it or not."""
     with tempfile.TemporaryDirectory(prefix="genpool-bench-") as directory:
         address = Path(directory) / "stand-in.sock"
         stand_in = _StandIn(recording, address, rate)
@@ -124,7 +130,7 @@ def _run(recording: Path, seconds: float, rate: float | None, app: bool) -> tupl
                 raise RuntimeError(f"the viewer did not connect: {client.error}")
             if app:
                 return asyncio.run(_with_app(client, seconds, stand_in.last_seq))
-            return asyncio.run(_measure(client, seconds, stand_in.last_seq))
+            return {"applied": asyncio.run(_measure(client, seconds, stand_in.last_seq))}
         finally:
             client.close()
             stand_in.close()
@@ -142,9 +148,13 @@ def watch_case(seconds: float, quick: bool) -> None:
             f"{os.path.getsize(recording) >> 20} MiB, recorded in {time.perf_counter() - started:.1f} s) "
             f"streamed to a real watch client, {seconds:g} s each"
         )
-        alone, _ = _run(recording, seconds, None, app=False)
+        alone = _run(recording, seconds, None, app=False)["applied"]
         print(f"  viewer alone, as fast as it can     {alone:>10,.0f} records/s")
         for rate in (None, 200_000.0):
-            applied, fps = _run(recording, seconds, rate, app=True)
+            result = _run(recording, seconds, rate, app=True)
             pace = "as fast as it can" if rate is None else f"paced at {rate:,.0f}/s"
-            print(f"  with the app, {pace:<22}{applied:>10,.0f} records/s  {fps:6.1f} frames/s")
+            print(
+                f"  with the app, {pace:<22}{result['applied']:>10,.0f} records/s  {result['fps']:6.1f} frames/s  "
+                f"key {result['key_median_ms']:.1f} ms median, {result['key_max_ms']:.1f} ms max "
+                f"({result['applied'] / alone:.0%} of the viewer alone)"
+            )
