@@ -1,9 +1,12 @@
-"""The watch and replay bars' text, without an app."""
+"""The watch and replay bars' text, without an app; the watch benchmark runs."""
 
 from __future__ import annotations
 
+import pytest
+from genpool.tui.bench_watch import watch_case
 from genpool.tui.connection_bar import describe_connection, producer_text
 from genpool.tui.replay_bar import describe_position
+from tui_helpers import tui_config  # noqa: F401  (autouse fixture)
 
 
 def test_the_connection_line_names_the_state_by_glyph_and_word() -> None:
@@ -23,3 +26,9 @@ def test_the_connection_line_names_the_state_by_glyph_and_word() -> None:
 def test_the_position_line() -> None:
     assert describe_position(True, 1000, 1234, 1, 5678) == "▶ playing · 1,000 ev/s · seq 1,234 of 1..5,678"
     assert describe_position(False, 1, 1, 1, 2).startswith("❚❚ paused · 1 ev/s")
+
+
+def test_the_watch_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    watch_case(0.2, True, operations=3000)
+    printed = capsys.readouterr().out
+    assert "3,000 operations" in printed and printed.count("records/s") == 3 and printed.count("frames/s") == 2

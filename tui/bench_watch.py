@@ -136,9 +136,13 @@ def _run(recording: Path, seconds: float, rate: float | None, app: bool) -> dict
             stand_in.close()
 
 
-def watch_case(seconds: float, quick: bool) -> None:
-    """Print the viewer's apply rate alone and with the app, as fast as it can and paced at 200,000/s."""
-    operations = int((300_000 if quick else 1_000_000) * max(1.0, seconds / 5))
+def watch_case(seconds: float, quick: bool, operations: int | None = None) -> None:
+    """Print the viewer's apply rate alone and with the app, as fast as it can and paced at 200,000/s.
+
+    The recording has ``operations`` operations (by default enough for ``seconds`` of streaming).
+    """
+    if operations is None:
+        operations = int((300_000 if quick else 1_000_000) * max(1.0, seconds / 5))
     with tempfile.TemporaryDirectory(prefix="genpool-bench-") as directory:
         recording = Path(directory) / "steady.jsonl"
         started = time.perf_counter()
