@@ -14,7 +14,6 @@ from pathlib import Path
 
 import genpool.trace
 import pytest
-from genpool.replica import CorruptTrace
 from genpool.tui.goto_form import GotoScreen
 from genpool.tui.loading_screen import LoadingScreen
 from genpool.tui.replay_app import MAX_RECORDS_PER_FRAME, SPEEDS, ReplayApp
@@ -218,7 +217,7 @@ async def test_a_trace_loads_behind_a_progress_bar(trace_path: Path) -> None:
         assert release.wait(20)
         return genpool.trace.read(path, progress=progress)
 
-    app = replay_app(path=trace_path, read=slow_read, trace_error=CorruptTrace)
+    app = replay_app(path=trace_path, read=slow_read)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: isinstance(app.screen, LoadingScreen), pilot, "the loading screen")
         bar = app.screen.query_one(ProgressBar)
@@ -237,7 +236,7 @@ async def test_a_trace_corrupt_part_way_shows_what_came_before_the_bad_line(trac
     lines = trace_path.read_text().splitlines(keepends=True)
     bad = tmp_path / "bad.jsonl"
     bad.write_text("".join(lines[:60]) + "{not json\n" + "".join(lines[60:]))
-    app = replay_app(path=bad, read=genpool.trace.read, trace_error=CorruptTrace)
+    app = replay_app(path=bad)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: app.player is not None, pilot, "the partial trace")
         await pilot.pause()
@@ -252,7 +251,7 @@ async def test_a_trace_corrupt_part_way_shows_what_came_before_the_bad_line(trac
 async def test_a_file_that_is_no_trace_ends_the_app_with_one_line(tmp_path: Path, text: str, code: int) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(text)
-    app = replay_app(path=bad, read=genpool.trace.read, trace_error=CorruptTrace)
+    app = replay_app(path=bad)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: app.failure is not None, pilot, "the failure")
     assert app.return_code == code

@@ -15,6 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import genpool.trace
+from genpool.replica import CorruptTrace
 from textual.binding import Binding
 
 from .commands import GenpoolCommands
@@ -79,7 +81,7 @@ class ReplayApp(ReplicaApp):
 
     A trace that cannot be read sets :attr:`failure` (a one-line message)
     and ends the app with return code 1 (corrupt) or 2 (unreadable, of an
-    unknown version).  One that goes bad part way (``trace_error`` with
+    unknown version).  One that goes bad part way (a CorruptTrace with
     records before the bad line in its ``partial``) sets :attr:`failure`
     too, but opens on what came before the bad line, marked corrupt.
     """
@@ -101,15 +103,13 @@ class ReplayApp(ReplicaApp):
         player: Player | None = None,
         *,
         path: str | Path | None = None,
-        read: Callable[..., Any] | None = None,
-        trace_error: type[Exception] | None = None,
+        read: Callable[..., Any] = genpool.trace.read,
         **options: object,
     ) -> None:
         super().__init__(**options)
         self.player = player
         self.path = path
         self.read = read
-        self.trace_error = trace_error
         self.playing = False
         self.speed = DEFAULT_SPEED
         self.failure: str | None = None
@@ -125,14 +125,14 @@ class ReplayApp(ReplicaApp):
     async def on_mount(self) -> None:
         """Put the control bar under the bitmap; read the trace if there is no player yet."""
         await self.mount(self.replay_bar, after=self.query_one("#body"))
-        if self.player is None and self.path is not None and self.read is not None:
+        if self.player is None and self.path is not None:
             self.push_screen(LoadingScreen(self.path, self.read), self._loaded)
 
     def _loaded(self, result: object) -> None:
         if isinstance(result, Exception):
             self.failure = str(result).splitlines()[0] if str(result) else type(result).__name__
             partial = getattr(result, "partial", None)
-            corrupt = self.trace_error is not None and isinstance(result, self.trace_error)
+            corrupt = isinstance(result, CorruptTrace)
             if not corrupt or partial is None or not partial.last_seq:  # no record before the bad line
                 self.exit(return_code=1 if corrupt else 2)
                 return

@@ -108,12 +108,9 @@ def _run_replay(args: argparse.Namespace) -> int:
             pass
     except OSError as exc:
         return _fail("replay", f"cannot read {args.trace}: {exc.strerror or exc}", 2)
-    import genpool.trace
-    from genpool.replica import CorruptTrace
-
     from .replay_app import ReplayApp
 
-    app = ReplayApp(path=args.trace, read=genpool.trace.read, trace_error=CorruptTrace, theme=args.theme)
+    app = ReplayApp(path=args.trace, theme=args.theme)
     app.run()
     if app.failure is not None:
         return _fail("replay", app.failure, app.return_code or 1)
