@@ -16,6 +16,7 @@ import bisect
 import json
 import os
 import sys
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -30,6 +31,8 @@ __all__ = ["CHECKPOINT_EVERY", "Player", "Trace", "check", "read", "record", "st
 #: Records between two checkpoints of a loaded trace.
 CHECKPOINT_EVERY = 8192
 _PROGRESS_EVERY = 1 << 14
+# A decoder of str skips json.loads' encoding detection, a fifth of the time of a line.
+_DECODER = json.JSONDecoder()
 _EVENT_TYPES = frozenset({"chunk", "alloc", "free", "algorithm", "destroy", "bug"})
 
 
@@ -93,18 +96,37 @@ class Trace:
     """A trace read into memory: ``header``, its records, and checkpoints to replay from.
 
     ``first_seq`` and ``last_seq`` bound the ``seq`` of its records,
-    ``event_count`` counts its events (not snapshots).
+    ``event_count`` counts its events (not snapshots), ``len(trace)``
+    its records.  The records are kept as the lines they were read from
+    (a parsed record costs eight times the memory) and parsed again when
+    replayed: a seek parses at most :data:`CHECKPOINT_EVERY` of them.
     """
 
-    def __init__(self, path: str, header: dict[str, Any], records: list[dict[str, Any]], checkpoints: list[Any]):
+    def __init__(
+        self,
+        path: str,
+        header: dict[str, Any],
+        lines: list[bytes],
+        seqs: array[int],
+        event_count: int,
+        checkpoints: list[Any],
+    ) -> None:
         self.path = path
         self.header = header
-        self.records = records
-        self._seqs = [record["seq"] for record in records]
+        self._lines = lines
+        self._seqs = seqs
         self._checkpoints = checkpoints
-        self.first_seq = self._seqs[0] if records else 0
-        self.last_seq = self._seqs[-1] if records else 0
-        self.event_count = sum(1 for record in records if record["type"] in _EVENT_TYPES)
+        self.first_seq = seqs[0] if seqs else 0
+        self.last_seq = seqs[-1] if seqs else 0
+        self.event_count = event_count
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def records(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """Records ``start`` to ``stop`` (indexes, as a slice), parsed."""
+        decode = _DECODER.decode
+        return [decode(line.decode()) for line in self._lines[start:stop]]
 
     def __repr__(self) -> str:
         return f"<Trace {self.path!r} seq {self.first_seq}..{self.last_seq} events={self.event_count}>"
@@ -123,7 +145,7 @@ class Trace:
     def index_of(self, seq: int | None) -> int:
         """How many records have a ``seq`` at or below ``seq`` (all of them for None)."""
         if seq is None:
-            return len(self.records)
+            return len(self._lines)
         if type(seq) is not int:
             raise InvalidArgument(f"seq must be an integer, not {type(seq).__name__}")
         return bisect.bisect_right(self._seqs, seq)
@@ -145,9 +167,10 @@ class Trace:
                 replicas.apply({"type": "resync", "seq": 0})
                 replicas.bugs.clear()
                 position = 0
-        records = self.records
+        decode = _DECODER.decode
+        lines = self._lines
         for index in range(position, target):
-            replicas.apply(records[index], index + 2)
+            replicas.apply(decode(lines[index].decode()), index + 2)
 
 
 class Player:
@@ -179,12 +202,12 @@ class Player:
         """Move ``n`` records forward (back when negative), stopping at either end."""
         if type(n) is not int:
             raise InvalidArgument(f"n must be an integer, not {type(n).__name__}")
-        self._goto(min(max(self.position + n, 0), len(self.trace.records)))
+        self._goto(min(max(self.position + n, 0), len(self.trace)))
 
     def events(self, start_seq: int, stop_seq: int) -> list[dict[str, Any]]:
         """The records with ``start_seq <= seq < stop_seq``, for a log."""
         trace = self.trace
-        return trace.records[trace.index_of(start_seq - 1) : trace.index_of(stop_seq - 1)]
+        return trace.records(trace.index_of(start_seq - 1), trace.index_of(stop_seq - 1))
 
     def _goto(self, target: int) -> None:
         self.trace._goto(self.replicas, self.position, target)
@@ -219,11 +242,12 @@ def read(path: str | os.PathLike[str], *, progress: Callable[[int, int], object]
         header = check_header(head, path)
         replicas = ReplicaSet(path)
         replicas.apply(header)
-        records: list[dict[str, Any]] = []
+        lines: list[bytes] = []
+        seqs = array("q")
+        events = 0
         checkpoints: list[_Checkpoint] = []
         done = len(first)
-        # A decoder of str skips json.loads' encoding detection, a fifth of the time of a line.
-        decode, apply, append = json.JSONDecoder().decode, replicas.apply, records.append
+        decode, apply, append, append_seq = _DECODER.decode, replicas.apply, lines.append, seqs.append
         number = 1
         try:
             for number, raw in enumerate(file, 2):
@@ -235,17 +259,20 @@ def read(path: str | os.PathLike[str], *, progress: Callable[[int, int], object]
                 except ValueError as exc:
                     raise CorruptTrace(f"not JSON: {exc}", path=path, line=number) from None
                 apply(item, number)
-                append(item)
-                if len(records) % CHECKPOINT_EVERY == 0:
-                    checkpoints.append(_Checkpoint(len(records), replicas))
+                append(raw)
+                append_seq(item["seq"])
+                if item["type"] in _EVENT_TYPES:
+                    events += 1
+                if len(lines) % CHECKPOINT_EVERY == 0:
+                    checkpoints.append(_Checkpoint(len(lines), replicas))
                 if progress is not None and number % _PROGRESS_EVERY == 0:
                     progress(done, total)
         except CorruptTrace as exc:
-            exc.partial = Trace(path, header, records, checkpoints)
+            exc.partial = Trace(path, header, lines, seqs, events, checkpoints)
             raise
         if progress is not None:
             progress(total, total)
-    return Trace(path, header, records, checkpoints)
+    return Trace(path, header, lines, seqs, events, checkpoints)
 
 
 def check(path: str | os.PathLike[str], out: IO[str] = sys.stdout) -> int:

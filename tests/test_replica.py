@@ -88,7 +88,7 @@ def small_stream(tmp: Path) -> tuple[list[dict[str, Any]], genpool.Pool]:
         pool.alloc(16, owner="a")
         pool.alloc(24, owner="b")
     trace = T.read(tmp / "s.jsonl")
-    return [trace.header, *trace.records], pool
+    return [trace.header, *trace.records()], pool
 
 
 def test_replica_observers_hear_the_ordinary_events(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_threads_hammering_one_pool_are_recorded_in_seq_order(tmp_path: Path) ->
     finally:
         sys.setswitchinterval(old)
     trace = T.read(tmp_path / "threads.jsonl")
-    assert [record["seq"] for record in trace.records] == sorted(record["seq"] for record in trace.records)
+    assert [record["seq"] for record in trace.records()] == sorted(record["seq"] for record in trace.records())
     assert state(trace.replay().pools[max(trace.replay().pools)]) == state(pool)
 
 
@@ -146,7 +146,7 @@ def test_a_truncated_trace_stops_at_its_last_line_with_what_came_before(tmp_path
         T.read(cut)
     assert caught.value.path == str(cut) and caught.value.line == len(lines)
     assert f"{cut}:{len(lines)}: truncated line" in str(caught.value)
-    assert len(caught.value.partial.records) == len(lines) - 2
+    assert len(caught.value.partial) == len(lines) - 2
     out = io.StringIO()
     assert T.check(cut, out) == 1
     assert "corrupt trace" in out.getvalue() and "'tagged': order 3" in out.getvalue()
@@ -173,7 +173,7 @@ def test_a_corrupt_line_is_named_and_nothing_after_it_is_read(tmp_path: Path, ba
     broken.write_bytes(b"".join(lines[:5]) + bad.replace(b"POOL", str(pool).encode()) + b"".join(lines[5:]))
     with pytest.raises(CorruptTrace, match=message) as caught:
         T.read(broken)
-    assert caught.value.line == 6 and len(caught.value.partial.records) == 4
+    assert caught.value.line == 6 and len(caught.value.partial) == 4
 
 
 def test_records_that_contradict_the_replicas_are_corrupt(tmp_path: Path) -> None:
@@ -344,7 +344,7 @@ def test_a_full_queue_costs_a_resync_and_the_trace_stays_exact(tmp_path: Path, m
             assert len(running.queue) == 64
         driver.burst(50)
     trace = T.read(path)
-    assert sum(record["type"] == "resync" for record in trace.records) == 2
+    assert sum(record["type"] == "resync" for record in trace.records()) == 2
     assert [state(pool) for pool in last(trace.replay(), 3)] == [state(pool) for pool in driver.pools]
 
 
@@ -363,8 +363,8 @@ def test_an_event_later_than_the_hold_back_costs_a_resync(tmp_path: Path) -> Non
             running._cycle(final=True)
         driver.burst(100)
     trace = T.read(path)
-    assert sum(record["type"] == "resync" for record in trace.records) == 2
-    assert all(record["seq"] != early.seq for record in trace.records)
+    assert sum(record["type"] == "resync" for record in trace.records()) == 2
+    assert all(record["seq"] != early.seq for record in trace.records())
     assert [state(pool) for pool in last(trace.replay(), 3)] == [state(pool) for pool in driver.pools]
 
 
