@@ -24,8 +24,11 @@ def test_the_connection_line_names_the_state_by_glyph_and_word() -> None:
 
 
 def test_the_position_line() -> None:
-    assert describe_position(True, 1000, 1234, 1, 5678) == "▶ playing · 1,000 ev/s · seq 1,234 of 1..5,678"
-    assert describe_position(False, 1, 1, 1, 2).startswith("❚❚ paused · 1 ev/s")
+    assert describe_position(True, 1000, 1234, 5678) == "▶ playing · 1,000 ev/s · seq 1,234 / 5,678"
+    assert describe_position(False, 1, 1, 2) == "❚❚ paused · 1 ev/s · seq 1 / 2"
+    assert (
+        describe_position(True, 1_000_000, 5, 9, reached=30_512) == "▶ playing · 30,512 of 1,000,000 ev/s · seq 5 / 9"
+    )
 
 
 def test_the_watch_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -116,6 +116,9 @@ class ReplayApp(ReplicaApp):
         self.replay_bar = ReplayBar(id="replay")
         self._budget = 0.0
         self._last_tick: float | None = None
+        #: Records a second actually played, when short of :attr:`speed` (measured once a second).
+        self.reached: int | None = None
+        self._window: tuple[float, int] | None = None
 
     @property
     def replicas(self) -> ReplicaSet | None:
@@ -177,17 +180,31 @@ class ReplayApp(ReplicaApp):
             count, self._budget = MAX_RECORDS_PER_FRAME, 0.0
         if count:
             player.step(count)
+        self._measure_rate(now, player.seq)
+
+    def _measure_rate(self, now: float, seq: int) -> None:
+        """Once a second of playing: the rate reached, kept when it falls short of the speed asked."""
+        if self._window is None:
+            self._window = (now, seq)
+            return
+        start, first = self._window
+        if now - start >= 1.0:
+            rate = (seq - first) / (now - start)
+            self.reached = round(rate) if rate < 0.9 * self.speed else None
+            self._window = (now, seq)
 
     def _stop(self, why: str) -> None:
         self.playing = False
         self._last_tick = None
         self._budget = 0.0
+        self._window = None
+        self.reached = None
         self.event_log.note(f"replay paused at seq {self.player.seq:,}: {why}")  # type: ignore[union-attr]
 
     def _show_position(self) -> None:
         player = self.player
         if player is not None and self.replay_bar.is_mounted:
-            self.replay_bar.show(self.playing, self.speed, player.seq, player.first_seq, player.last_seq)
+            self.replay_bar.show(self.playing, self.speed, player.seq, player.first_seq, player.last_seq, self.reached)
 
     def action_toggle_play(self) -> None:
         """Play from here (from the start when at the end), or pause."""

@@ -15,10 +15,14 @@ __all__ = ["ReplayBar", "Scrubber", "describe_position"]
 KEY_FRACTION = 0.01
 
 
-def describe_position(playing: bool, speed: int, seq: int, first: int, last: int) -> str:
-    """``▶ 100 ev/s · seq 1,234 of 1..5,678``: the bar's text (a glyph for the state, not colour alone)."""
+def describe_position(playing: bool, speed: int, seq: int, last: int, reached: int | None = None) -> str:
+    """``▶ playing · 100 ev/s · seq 1,234 / 5,678``: the bar's text (a glyph for the state, not colour alone).
+
+    ``reached``: the rate actually played, when it falls short of ``speed``.
+    """
     state = "▶ playing" if playing else "❚❚ paused"
-    return f"{state} · {speed:,} ev/s · seq {seq:,} of {first:,}..{last:,}"
+    rate = f"{speed:,} ev/s" if reached is None else f"{reached:,} of {speed:,} ev/s"
+    return f"{state} · {rate} · seq {seq:,} / {last:,}"
 
 
 class Scrubber(ProgressBar, can_focus=True):
@@ -81,7 +85,7 @@ class ReplayBar(Horizontal):
 
     DEFAULT_CSS = """
     ReplayBar { height: 1; padding: 0 1; background: $panel; }
-    ReplayBar > #replay-state { width: 50; padding-right: 2; text-wrap: nowrap; text-overflow: ellipsis; }
+    ReplayBar > #replay-state { width: 58; padding-right: 2; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def compose(self) -> ComposeResult:
@@ -89,8 +93,9 @@ class ReplayBar(Horizontal):
         yield Label("loading…", id="replay-state", markup=False)
         yield Scrubber(id="scrubber")
 
-    def show(self, playing: bool, speed: int, seq: int, first: int, last: int) -> None:
-        """Show the position and state."""
+    def show(self, playing: bool, speed: int, seq: int, first: int, last: int, reached: int | None = None) -> None:
+        """Show the position and state (``reached``: the rate played, when short of ``speed``)."""
         # A fixed width: no layout pass every frame while playing.
-        self.query_one("#replay-state", Label).update(describe_position(playing, speed, seq, first, last), layout=False)
+        text = describe_position(playing, speed, seq, last, reached)
+        self.query_one("#replay-state", Label).update(text, layout=False)
         self.query_one(Scrubber).show(seq, first, last)
