@@ -71,7 +71,7 @@ class WatchApp(ReplicaApp):
         client = self.client
         status = client.status
         replicas = client.replicas
-        # The client forgets the header while it reconnects; the bar keeps naming the producer it lost.
+        # The bar keeps naming the producer seen last, whatever the client holds while it reconnects.
         header = client.header
         if header is not None and header is not self.producer:
             if self.producer is not None and header.get("pid") != self.producer.get("pid"):
