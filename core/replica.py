@@ -23,7 +23,7 @@ from typing import Any
 from .algorithm import ANY_DATA, Algorithm
 from .bitmap import Bitmap
 from .chunk import Chunk
-from .errors import CorruptTrace, GenPoolError
+from .errors import CorruptTrace, GenPoolError, InvalidArgument
 from .events import BugRaised, next_seq
 from .levels import ONES
 from .pool import Pool
@@ -72,6 +72,8 @@ class ReplicaSet:
     """
 
     def __init__(self, source: str = "<stream>") -> None:
+        if not isinstance(source, str):
+            raise InvalidArgument(f"source must be a string naming the stream, not {type(source).__name__}")
         self.source = source
         self.pools: dict[int, Pool] = {}
         self.header: dict[str, Any] | None = None
@@ -116,6 +118,8 @@ class ReplicaSet:
             else:
                 self._free(self.pools[pool_id], chunks[index], addr, size, index, line)
             self.seq = seq
+            return
+        if kind == "tick":  # a live producer's heartbeat: nothing changed
             return
         if kind == "header":  # a new stream begins (a reconnection): its seqs start afresh
             self.header = check_header(record, self.source)

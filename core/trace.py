@@ -33,6 +33,8 @@ CHECKPOINT_EVERY = 8192
 _PROGRESS_EVERY = 1 << 14
 # A decoder of str skips json.loads' encoding detection, a fifth of the time of a line.
 _DECODER = json.JSONDecoder()
+# Lines a live stream may carry that a trace may not (a second header; a heartbeat).
+_STREAM_ONLY = frozenset({"header", "tick"})
 _EVENT_TYPES = frozenset({"chunk", "alloc", "free", "algorithm", "destroy", "bug"})
 
 
@@ -206,6 +208,9 @@ class Player:
 
     def events(self, start_seq: int, stop_seq: int) -> list[dict[str, Any]]:
         """The records with ``start_seq <= seq < stop_seq``, for a log."""
+        for name, value in (("start_seq", start_seq), ("stop_seq", stop_seq)):
+            if type(value) is not int:
+                raise InvalidArgument(f"{name} must be an integer, not {type(value).__name__}")
         trace = self.trace
         return trace.records(trace.index_of(start_seq - 1), trace.index_of(stop_seq - 1))
 
@@ -258,6 +263,8 @@ def read(path: str | os.PathLike[str], *, progress: Callable[[int, int], object]
                     item = decode(raw.decode())
                 except ValueError as exc:
                     raise CorruptTrace(f"not JSON: {exc}", path=path, line=number) from None
+                if type(item) is dict and item.get("type") in _STREAM_ONLY:
+                    raise CorruptTrace(f"a {item['type']} line has no place in a trace", path=path, line=number)
                 apply(item, number)
                 append(raw)
                 append_seq(item["seq"])

@@ -25,6 +25,7 @@ import os
 import secrets
 import socket
 import stat
+import time
 from collections import deque
 
 from .errors import InvalidArgument
@@ -38,7 +39,10 @@ __all__ = ["STATUSES", "WatchClient", "WatchServer", "connect", "parse_address",
 VIEWER_BACKLOG = 4 << 20
 #: Viewers served at once; more are turned away.
 MAX_VIEWERS = 32
+#: Seconds of silence after which a viewer is sent a ``tick`` (so that it can tell a hung producer).
+HEARTBEAT = 1.0
 _HELLO_LIMIT = 4096
+_TICK = b'{"type":"tick"}\n'
 
 
 class _Viewer(Sink):
@@ -52,12 +56,14 @@ class _Viewer(Sink):
         self._hello = b""
         self._out: deque[memoryview] = deque()
         self._queued = 0
+        self.last_send = time.monotonic()
 
     def send(self, data: bytes) -> None:
         if self.closed:
             return
         self._out.append(memoryview(data))
         self._queued += len(data)
+        self.last_send = time.monotonic()
         self.flush()
         if self._queued > VIEWER_BACKLOG:
             # Stuck: keep only the line being sent, and resync once it reads again.
@@ -160,9 +166,12 @@ class WatchServer(Endpoint):
                 continue
             conn.setblocking(False)
             self._viewers.append(_Viewer(conn))
+        now = time.monotonic()
         for viewer in self._viewers:
             viewer.receive(self.token)
             viewer.flush()
+            if viewer.greeted and not viewer.needs_snapshot and now - viewer.last_send > HEARTBEAT:
+                viewer.send(_TICK)  # all quiet here, but alive: the viewer can tell a hung producer
         self._viewers = [viewer for viewer in self._viewers if not viewer.closed]
 
     def sinks(self) -> list[Sink]:

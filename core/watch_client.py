@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from typing import Any
 
 from .errors import CorruptTrace, GenPoolError, InvalidArgument
@@ -22,6 +23,8 @@ __all__ = ["STATUSES", "WatchClient", "connect"]
 
 #: What :attr:`WatchClient.status` can be.
 STATUSES = ("connecting", "connected", "stale", "disconnected")
+#: Seconds without a word from the producer (it sends a tick every second) before it counts as stale.
+STALE_AFTER = 3.0
 _HEADER_TIMEOUT = 5.0
 
 
@@ -29,8 +32,9 @@ class WatchClient:
     """Replicas of a producer's pools, kept up to date by a background thread.
 
     ``status`` is one of :data:`STATUSES`: ``connecting`` until the first
-    snapshot, ``connected``, ``stale`` when the connection was lost
-    (the replicas keep the last picture while it reconnects),
+    snapshot, ``connected``, ``stale`` when the connection was lost or
+    the producer has said nothing for :data:`STALE_AFTER` seconds (the
+    replicas keep the last picture while it reconnects or wakes up),
     ``disconnected`` after :meth:`close` or an error that retrying cannot
     mend (not a genpool stream, a wrong token, an unknown version);
     ``error`` says why, in one line.
@@ -64,6 +68,10 @@ class WatchClient:
 
     def wait_for(self, seq: int, timeout: float | None = None) -> bool:
         """Wait until records up to ``seq`` are applied; False on timeout or disconnection."""
+        if type(seq) is not int:
+            raise InvalidArgument(f"seq must be an integer, not {type(seq).__name__}")
+        if timeout is not None and (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout < 0):
+            raise InvalidArgument(f"timeout must be a non-negative number of seconds or None, not {timeout!r}")
         with self._changed:
             return (
                 self._changed.wait_for(
@@ -111,7 +119,7 @@ class WatchClient:
                 error = f"{self.address}: {exc.strerror or exc}"
             else:
                 error = f"{self.address}: the producer closed the connection"
-            if self.status == "connected":
+            if self.status in ("connected", "stale"):  # (stale here: it had gone silent first)
                 connected_once, delay = True, 0.05
             if self._closed:
                 break
@@ -132,15 +140,20 @@ class WatchClient:
             sock.sendall(json.dumps({"type": "hello", "token": self._token}).encode() + b"\n")
             pending = b""
             line = 0
+            heard = time.monotonic()
             while not self._closed:
                 try:
                     data = sock.recv(1 << 16)
                 except TimeoutError:
                     if line == 0:
                         raise _Refused(f"{self.address}: no genpool header within {_HEADER_TIMEOUT:g} s") from None
+                    silent = time.monotonic() - heard
+                    if silent > STALE_AFTER and self.status == "connected":
+                        self._set("stale", f"{self.address}: no word from the producer for {silent:.0f} s")
                     continue
                 if not data:
                     return
+                heard = time.monotonic()
                 lines = (pending + data).split(b"\n")
                 pending = lines.pop()
                 with self._changed:

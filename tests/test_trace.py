@@ -158,6 +158,8 @@ def test_a_truncated_trace_stops_at_its_last_line_with_what_came_before(tmp_path
         (b"{not json\n", "not JSON"),
         (b"[1, 2]\n", "expected a JSON object"),
         (b'{"type":"teleport","seq":99999999}\n', "unknown record type 'teleport'"),
+        (b'{"type":"tick"}\n', "a tick line has no place in a trace"),
+        (b'{"type":"header","format":"genpool-trace","version":1}\n', "a header line has no place in a trace"),
         (b'{"type":"free","seq":99999999,"pool":POOL,"chunk":0,"addr":268435456}\n', "free record has no 'size'"),
         (b'{"type":"free","seq":99999999,"pool":POOL,"chunk":0,"addr":true,"size":8}\n', "'addr' is True"),
         (b'{"type":"free","seq":99999999,"pool":0,"chunk":0,"addr":0,"size":8}\n', "unknown pool 0"),
@@ -381,3 +383,27 @@ def test_seeking_keeps_owners_of_pools_that_track_only_call_sites(tmp_path: Path
     player.seek(trace.last_seq)
     replica = [p for p in player.replicas.pools.values() if p.name == "sites"][-1]
     assert state(replica) == state(pool) and {a.owner for a in replica.allocations()} == {None}
+
+
+def test_the_player_refuses_bad_positions(tmp_path: Path) -> None:
+    path, _ = recorded(tmp_path, steps=30)
+    player = T.read(path).player()
+    for call, message in [
+        (lambda: player.seek("5"), "seq must be an integer"),
+        (lambda: player.step(1.5), "n must be an integer"),
+        (lambda: player.events(None, 5), "start_seq must be an integer"),
+        (lambda: player.events(0, "9"), "stop_seq must be an integer"),
+        (lambda: T.read(path, progress=3), "progress must be callable"),
+        (lambda: ReplicaSet(7), "source must be a string"),
+    ]:
+        position = player.position
+        with pytest.raises(InvalidArgument, match=message):
+            call()
+        assert player.position == position
+
+
+def test_read_reports_progress_up_to_the_whole_file(tmp_path: Path) -> None:
+    path, _ = recorded(tmp_path, steps=60)
+    seen: list[tuple[int, int]] = []
+    T.read(path, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (path.stat().st_size, path.stat().st_size)

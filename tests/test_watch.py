@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -330,3 +331,31 @@ def test_watching_remotely_from_the_environment_tells_the_token_it_made_up() -> 
     )
     assert done.returncode == 0
     assert re.fullmatch(r"genpool: watch 127\.0\.0\.1:\d+ with --token \S{16,}\n", done.stderr)
+
+
+def test_wait_for_refuses_bad_arguments(tmp_path: Path, client_factory) -> None:
+    client = client_factory(f"unix:{tmp_path / 'none.sock'}")
+    for kwargs, message in [({"seq": "1"}, "seq must be an integer"), ({"seq": 1, "timeout": -1}, "timeout must be")]:
+        with pytest.raises(InvalidArgument, match=message):
+            client.wait_for(**kwargs)
+
+
+def test_a_hung_producer_goes_stale_and_comes_back(tmp_path: Path, client_factory) -> None:
+    address = f"unix:{tmp_path / 'hung.sock'}"
+    producer = Producer(address)
+    client = client_factory(address)
+    try:
+        assert_equal(client, producer.report)
+        time.sleep(W.HEARTBEAT * 2)
+        assert client.status == "connected"  # quiet but alive: its ticks keep it fresh
+        producer.proc.send_signal(signal.SIGSTOP)
+        deadline = time.monotonic() + WAIT
+        while client.status != "stale" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.status == "stale" and "no word from the producer" in client.error
+        producer.proc.send_signal(signal.SIGCONT)
+        assert_equal(client, producer.burst(100))
+        assert client.status == "connected" and client.error is None
+    finally:
+        producer.proc.send_signal(signal.SIGCONT)
+        producer.stop()
