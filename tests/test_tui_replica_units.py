@@ -17,7 +17,7 @@ def test_the_connection_line_names_the_state_by_glyph_and_word() -> None:
     live = describe_connection("connected", "unix:/s", header, 1234, None)
     assert live == "● live · seq 1,234 · unix:/s · pid 7 · prog --flag 'a b'"
     stale = describe_connection("stale", "unix:/s", header, 5, None)
-    assert stale.startswith("◐ STALE · last picture kept (seq 5), reconnecting… · unix:/s · pid 7")
+    assert stale.startswith("◐ STALE · last picture kept (seq 5), waiting for the producer… · unix:/s · pid 7")
     lost = describe_connection("disconnected", "unix:/s", header, 5, "wrong token")
     assert lost.startswith("○ LOST (wrong token) · last picture kept (seq 5), not reconnecting")
     assert describe_connection("connecting", "unix:/s", None, 0, None) == "◌ connecting to unix:/s…"

@@ -7,6 +7,9 @@ with ``genpool.watch.serve``; the app watches them through a real
 
 from __future__ import annotations
 
+import os
+import signal
+
 import genpool
 import genpool.replica
 import pytest
@@ -114,6 +117,28 @@ async def test_a_lost_producer_leaves_the_last_picture_marked_and_a_new_one_is_p
                 assert app.current.label == "ids" and view.cursor == (0, 17)
                 assert "→ connected" in app.event_log.text
                 assert f"producer is now pid {second.process.pid}" in app.event_log.text
+
+
+async def test_a_silent_producer_shows_stale_and_picks_up_again(address: str) -> None:
+    with Producer(address) as producer, connected(address) as client:
+        app = watch_app(client, address)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: shown(app) == producer.state(), pilot, "the first snapshot")
+            picture = shown(app)
+            os.kill(producer.process.pid, signal.SIGSTOP)  # alive, connected, and saying nothing
+            try:
+                await until(lambda: client.status == "stale", pilot, "the silence to show")
+                await frame(app, pilot)
+                assert app.has_class("-stale") and "◐ STALE" in bar_text(app) and "last picture kept" in bar_text(app)
+                assert shown(app) == picture
+            finally:
+                os.kill(producer.process.pid, signal.SIGCONT)
+            await until(lambda: client.status == "connected", pilot, "the producer's next word")
+            producer.run('burst(pools["ids"], 20, 9)')
+            await until(lambda: (app.sync() or shown(app)) == producer.state(), pilot, "the picture to follow")
+            await frame(app, pilot)
+            assert not app.has_class("-stale") and "● live" in bar_text(app)
+            assert "connection stale → connected" in app.event_log.text
 
 
 async def test_pools_created_and_destroyed_by_the_producer_come_and_go(address: str) -> None:

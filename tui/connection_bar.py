@@ -44,7 +44,8 @@ def describe_connection(
     if status == "connecting":
         return f"{state} to {address}…" + (f" ({error})" if error else "")
     reason = f" ({error})" if error else ""
-    then = "reconnecting…" if status == "stale" else "not reconnecting"
+    # Stale: silent, or gone while the client reconnects (the reason says which).
+    then = "waiting for the producer…" if status == "stale" else "not reconnecting"
     return f"{state}{reason} · last picture kept (seq {seq:,}), {then} · {address} · {producer}"
 
 
