@@ -20,6 +20,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from . import __version__
 from .errors import CorruptTrace, InvalidArgument
 
@@ -36,7 +38,12 @@ __all__ = [
     "describe_pool",
     "header",
     "owner_value",
+    "parse_line",
 ]
+
+#: One line of a stream (bytes) to its JSON value; a ValueError for anything that is not JSON.
+#: msgspec's decoder reads a line three to four times as fast as the standard library's.
+parse_line = msgspec.json.Decoder().decode
 
 FORMAT = "genpool-trace"
 VERSION = 1

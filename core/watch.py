@@ -42,6 +42,7 @@ MAX_VIEWERS = 32
 #: Seconds of silence after which a viewer is sent a ``tick`` (so that it can tell a hung producer).
 HEARTBEAT = 1.0
 _HELLO_LIMIT = 4096
+_PIECE = 1 << 16
 _TICK = b'{"type":"tick"}\n'
 
 
@@ -59,9 +60,15 @@ class _Viewer(Sink):
         self.last_send = time.monotonic()
 
     def send(self, data: bytes) -> None:
+        """Queue the lines and send what the socket takes; past the backlog limit, drop them and resync."""
         if self.closed:
             return
-        self._out.append(memoryview(data))
+        # In pieces of whole lines, so that a stuck viewer's backlog can be cut at a line's end.
+        view, start = memoryview(data), 0
+        while start < len(data):
+            end = data.find(b"\n", start + _PIECE) + 1 or len(data)
+            self._out.append(view[start:end])
+            start = end
         self._queued += len(data)
         self.last_send = time.monotonic()
         self.flush()
@@ -72,6 +79,7 @@ class _Viewer(Sink):
             self.needs_snapshot = True
 
     def ready_for_snapshot(self) -> bool:
+        """Only once the viewer has said hello and read everything queued for it."""
         return not self._out and self.greeted
 
     def flush(self) -> None:
@@ -124,6 +132,7 @@ class _Viewer(Sink):
         self.greeted = True
 
     def close(self) -> None:
+        """Send what is queued (waiting at most a second), then close the socket."""
         if not self.closed:
             self.closed = True
             try:
@@ -156,6 +165,7 @@ class WatchServer(Endpoint):
         return f"<WatchServer {self.address} viewers={len(self._viewers)}>"
 
     def service(self) -> None:
+        """Accept new viewers, read their hellos, send what waits, and tick to the quiet ones."""
         while True:
             try:
                 conn, _ = self._sock.accept()
@@ -175,6 +185,7 @@ class WatchServer(Endpoint):
         self._viewers = [viewer for viewer in self._viewers if not viewer.closed]
 
     def sinks(self) -> list[Sink]:
+        """The viewers that said hello."""
         return [viewer for viewer in self._viewers if viewer.greeted]
 
     @property

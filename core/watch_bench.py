@@ -36,6 +36,7 @@ from pathlib import Path
 from . import trace, watch
 from .bench import steady_state
 from .replica import ReplicaSet
+from .stream import parse_line
 
 __all__ = ["main"]
 
@@ -112,9 +113,8 @@ def _record_workload(path: Path, steps: int) -> None:
 def _apply_rate(path: Path) -> dict[str, float]:
     """Records applied per second, and JSON lines parsed per second, on one trace."""
     lines = path.read_bytes().splitlines()
-    decode = json.JSONDecoder().decode
     start = time.perf_counter()
-    records = [decode(line.decode()) for line in lines]
+    records = [parse_line(line) for line in lines]
     parsed = len(records) / (time.perf_counter() - start)
     replicas = ReplicaSet(str(path))
     start = time.perf_counter()
@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print(
         f"viewer: {rates['applied_per_s']:,.0f} records/s applied to replicas "
-        f"(JSON parsing alone: {rates['parsed_per_s']:,.0f}/s; target >= 200,000)"
+        f"(parsing the lines alone: {rates['parsed_per_s']:,.0f}/s; target >= 200,000)"
     )
     print(
         f"trace of {loading['events']:,} events ({loading['bytes'] / 2**20:.0f} MiB): opened in "

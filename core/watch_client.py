@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import CorruptTrace, GenPoolError, InvalidArgument
 from .replica import ReplicaSet
-from .stream import check_header
+from .stream import check_header, parse_line
 from .watch_address import check_token, parse_address
 
 __all__ = ["STATUSES", "WatchClient", "connect"]
@@ -49,6 +49,7 @@ class WatchClient:
         self.error: str | None = None
         self._changed = threading.Condition()
         self._closed = False
+        self._woken = threading.Event()  # cuts a reconnection's wait short when the client closes
         self._sock: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name=f"genpool-watch {address}", daemon=True)
         self._thread.start()
@@ -88,6 +89,7 @@ class WatchClient:
     def close(self) -> None:
         """Disconnect and stop the thread."""
         self._closed = True
+        self._woken.set()
         sock = self._sock
         if sock is not None:
             try:
@@ -124,7 +126,7 @@ class WatchClient:
             if self._closed:
                 break
             self._set("stale" if connected_once else "connecting", error)
-            threading.Event().wait(delay)
+            self._woken.wait(delay)
             delay = min(delay * 2, 1.0)
         self._set("disconnected", self.error)
 
@@ -170,7 +172,7 @@ class WatchClient:
 
     def _apply(self, raw: bytes, line: int) -> None:
         try:
-            record = json.loads(raw)
+            record = parse_line(raw)
         except ValueError:
             if line == 1:
                 raise _Refused(f"{self.address}: not a genpool stream (its first line is not JSON)") from None

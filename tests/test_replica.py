@@ -115,6 +115,8 @@ def test_replica_observers_hear_the_ordinary_events(tmp_path: Path) -> None:
 
 def bad_records(pool_id: int, seq: int) -> list[tuple[dict[str, Any], str]]:
     event = {"seq": seq, "pool": pool_id}
+    pool = {**event, "type": "pool", "name": None, "order": 3, "nid": -1, "algorithm": "x", "destroyed": False}
+    used = [{"virt": 0, "phys": None, "size": 64, "nid": -1, "runs": [[0, 4]]}]
     return [
         ({**event, "type": "free", "chunk": 0, "addr": 0x1000 + 40, "size": 8}, "not allocated"),
         ({**event, "type": "free", "chunk": 0, "addr": 0x1000 + 250, "size": 16}, "not inside chunk"),
@@ -129,81 +131,15 @@ def bad_records(pool_id: int, seq: int) -> list[tuple[dict[str, Any], str]]:
         ({**event, "type": "algorithm", "pool": 10**6, "algorithm": "x"}, "unknown pool"),
         ({**event, "type": "alloc", "chunk": 0, "addr": "0x1000", "size": 8, "algorithm": "x"}, "not an integer"),
         ({**event, "type": "free", "chunk": 0, "addr": 0x1000, "size": 8, "seq": 0}, "comes after seq"),
+        ({**pool, "order": 99, "trackers": [], "chunks": [], "allocations": None}, "order 99"),
         (
-            {
-                **event,
-                "type": "pool",
-                "name": None,
-                "order": 99,
-                "nid": -1,
-                "algorithm": "x",
-                "trackers": [],
-                "destroyed": False,
-                "chunks": [],
-                "allocations": None,
-            },
-            "order 99",
-        ),
-        (
-            {
-                **event,
-                "type": "pool",
-                "name": None,
-                "order": 3,
-                "nid": -1,
-                "algorithm": "x",
-                "trackers": [],
-                "destroyed": False,
-                "chunks": [{"virt": 0, "phys": None, "size": 64, "nid": -1, "runs": [[0, 4], [2, 1]]}],
-                "allocations": None,
-            },
+            {**pool, "trackers": [], "chunks": [{**used[0], "runs": [[0, 4], [2, 1]]}], "allocations": None},
             "overlaps another",
         ),
-        (
-            {
-                **event,
-                "type": "pool",
-                "name": None,
-                "order": 3,
-                "nid": -1,
-                "algorithm": "x",
-                "trackers": ["tag"],
-                "destroyed": False,
-                "chunks": [{"virt": 0, "phys": None, "size": 64, "nid": -1, "runs": [[0, 4]]}],
-                "allocations": [[0, 0, 2, None]],
-            },
-            "belong to no allocation",
-        ),
-        (
-            {
-                **event,
-                "type": "pool",
-                "name": None,
-                "order": 3,
-                "nid": -1,
-                "algorithm": "x",
-                "trackers": ["tag"],
-                "destroyed": False,
-                "chunks": [{"virt": 0, "phys": None, "size": 64, "nid": -1, "runs": [[0, 4]]}],
-                "allocations": [[0, 2, 4, None]],
-            },
-            "not allocated",
-        ),
-        (
-            {
-                **event,
-                "type": "pool",
-                "name": None,
-                "order": 3,
-                "nid": -1,
-                "algorithm": "x",
-                "trackers": [],
-                "destroyed": False,
-                "chunks": ["nope"],
-                "allocations": None,
-            },
-            "not an object",
-        ),
+        ({**pool, "trackers": ["tag"], "chunks": used, "allocations": [[0, 0, 2, None]]}, "belong to no allocation"),
+        ({**pool, "trackers": ["tag"], "chunks": used, "allocations": [[0, 2, 4, None]]}, "not allocated"),
+        ({**pool, "trackers": [7], "chunks": used, "allocations": [[0, 0, 4, None]]}, "are not all names"),
+        ({**pool, "trackers": [], "chunks": ["nope"], "allocations": None}, "not an object"),
         ({"type": "header", "format": "genpool-trace", "version": 2}, "version 2 is not supported"),
         ("free", "expected a JSON object"),
     ]
