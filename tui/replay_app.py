@@ -156,15 +156,16 @@ class ReplayApp(ReplicaApp):
 
     # -- playing ---------------------------------------------------------------
 
-    def sync(self) -> None:
-        """Play the frame's share of events, follow the replicas, draw, and show the position."""
-        player = self.player
-        playing = player is not None and self.playing
-        if playing:
+    def before_frame(self) -> None:
+        """Play the frame's share of records (the replicas are drawn next)."""
+        if self.player is not None and self.playing:
             self._play()
-        super().sync()
-        if playing and player.seq >= player.last_seq:  # type: ignore[union-attr]
-            self._stop("end of the trace")  # logged after the last events, not before them
+
+    def after_frame(self) -> None:
+        """Stop at the end of the trace (logged after its last events, not before them); show the position."""
+        player = self.player
+        if player is not None and self.playing and player.seq >= player.last_seq:
+            self._stop("end of the trace")
         self._show_position()
 
     def _play(self) -> None:

@@ -77,10 +77,20 @@ class ReplicaApp(GenpoolApp):
         self.call_later(self.sync)
 
     def sync(self) -> None:
-        """Follow the replica set, then draw what changed (the frame timer calls this)."""
+        """One frame: :meth:`before_frame`, follow the replica set, draw what changed, :meth:`after_frame`."""
+        if not self.view.is_attached:
+            return  # the app is closing: its widgets are gone before its frame timer
+        self.before_frame()
         if not self.paused:
             self.follow_replicas()
         super().sync()
+        self.after_frame()
+
+    def before_frame(self) -> None:
+        """What a subclass does at the start of each frame (nothing here)."""
+
+    def after_frame(self) -> None:
+        """What a subclass does at the end of each frame (nothing here)."""
 
     def follow_replicas(self) -> None:
         """Show new pools; bind every entry again if the set replaced its Pool objects."""

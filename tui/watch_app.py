@@ -62,12 +62,8 @@ class WatchApp(ReplicaApp):
         """Put the connection bar under the title (the app's own mount handler runs after this one)."""
         await self.mount(self.connection_bar, before=self.query_one("#body"))
 
-    def sync(self) -> None:
-        """Show the connection's state, then follow and draw the replicas."""
-        self._show_connection()
-        super().sync()
-
-    def _show_connection(self) -> None:
+    def before_frame(self) -> None:
+        """Show the connection's state (the replicas are drawn next)."""
         client = self.client
         status = client.status
         replicas = client.replicas
