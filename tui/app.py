@@ -189,8 +189,11 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
 
     # -- pools -------------------------------------------------------------------
 
-    def watch_pool(self, pool: genpool.Pool, label: str | None = None) -> PoolEntry:
-        """Show ``pool`` from now on (it is observed until destroyed or the app ends)."""
+    def watch_pool(self, pool: genpool.Pool, label: str | None = None, *, announce: bool = True) -> PoolEntry:
+        """Show ``pool`` from now on (it is observed until destroyed or the app ends).
+
+        ``announce=False`` leaves the event log alone (a replica bound again after a seek).
+        """
         if label is None:
             if pool.name is not None:
                 label = pool.name
@@ -202,7 +205,10 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
         self.owners.seed(pool)
         self.entries.append(entry)
         self._refresh_scanner(entry)
-        self.event_log.note(f"{label}: watching ({len(pool.chunks)} chunk(s), {2**pool.min_alloc_order}-byte granules)")
+        if announce:
+            self.event_log.note(
+                f"{label}: watching ({len(pool.chunks)} chunk(s), {2**pool.min_alloc_order}-byte granules)"
+            )
         self._show_pool_list()
         return entry
 

@@ -17,6 +17,9 @@ second (screen updates that reached the driver) and its answer time to
 key presses; then once more paced, with the allocations table open.
 
 *Table* and *finding*: see :mod:`genpool.tui.bench_table`.
+
+*Watch*: the viewer of ``genpool watch`` applying a fast stream, alone
+and with the app drawing it (see :mod:`genpool.tui.bench_watch`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from .bench_table import finding_timings, owned_pool, table_timings
 from .bitmap_view import BitmapView
 from .live import PoolFeed
 
-__all__ = ["fragmented_pool", "main"]
+__all__ = ["FrameCounter", "fragmented_pool", "key_latencies", "main", "steady_state"]
 
 
 def fragmented_pool(size: int, order: int, seed: int = 1, *, trackers: tuple[str, ...] = ()) -> genpool.Pool:
@@ -65,26 +68,48 @@ def fragmented_pool(size: int, order: int, seed: int = 1, *, trackers: tuple[str
     return pool
 
 
-class _BenchApp(GenpoolApp):
-    """The app, counting frames that reach the driver and when zoom keys arrive."""
+class FrameCounter:
+    """Mixed into an app: counts frames that reach the driver and when zoom keys arrive."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.frames = 0
-        self.key_times: list[float] = []
+    frames = 0
+    key_times: list[float]
 
     def _display(self, screen: object, renderable: object) -> None:
         if renderable is not None:
             self.frames += 1
-        super()._display(screen, renderable)  # type: ignore[arg-type]
+        super()._display(screen, renderable)  # type: ignore[misc]
 
     def action_zoom_in(self) -> None:
         self.key_times.append(time.perf_counter())
-        super().action_zoom_in()
+        super().action_zoom_in()  # type: ignore[misc]
 
     def action_zoom_out(self) -> None:
         self.key_times.append(time.perf_counter())
-        super().action_zoom_out()
+        super().action_zoom_out()  # type: ignore[misc]
+
+
+class _BenchApp(FrameCounter, GenpoolApp):
+    """The app, counting frames and key arrivals."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.key_times = []
+
+
+async def key_latencies(app: FrameCounter, keep_going: Callable[[], bool]) -> list[float]:
+    """Press ``-`` and ``+`` in turn every 0.2 s while ``keep_going()``: seconds until each reached its action."""
+    latencies: list[float] = []
+    while keep_going():
+        await asyncio.sleep(0.2)
+        pressed = time.perf_counter()
+        seen = len(app.key_times)
+        key = "plus" if len(latencies) % 2 else "minus"
+        app.post_message(events.Key(key, "+" if key == "plus" else "-"))  # type: ignore[attr-defined]
+        while len(app.key_times) == seen and time.perf_counter() - pressed < 2:
+            await asyncio.sleep(0.001)
+        if len(app.key_times) > seen:
+            latencies.append(app.key_times[-1] - pressed)
+    return latencies
 
 
 def _timed(repeats: int, func: Callable[[], object]) -> float:
@@ -116,6 +141,31 @@ async def _draw(pool: genpool.Pool, repeats: int) -> dict[str, float]:
     return result
 
 
+def steady_state(pool: genpool.Pool, rng: random.Random, count: int, live: list[tuple[int, int]], used: int) -> int:
+    """``count`` operations of the steady-state workload on ``pool``; returns the bytes in use after them.
+
+    Sizes 8..4096 bytes, kept 50-80 % full; ``live`` holds the
+    allocations made and not freed yet, ``used`` their bytes.
+    """
+    low, high = pool.size // 2, pool.size * 8 // 10
+    for _ in range(count):
+        if live and (used > high or (used > low and rng.random() < 0.5)):
+            addr, size = live.pop(rng.randrange(len(live)))
+            pool.free(addr, size)
+            used -= size
+        else:
+            size = rng.randint(1, 512) * 8
+            try:
+                live.append((pool.alloc(size), size))
+                used += size
+            except genpool.NoSpace:
+                if live:
+                    addr, size = live.pop(0)
+                    pool.free(addr, size)
+                    used -= size
+    return used
+
+
 def _producer(
     pool: genpool.Pool, stop: threading.Event, counter: list[int], seed: int, rate: float | None = None
 ) -> None:
@@ -123,26 +173,11 @@ def _producer(
     rng = random.Random(seed)
     started = time.perf_counter()
     live: list[tuple[int, int]] = []
-    low, high = pool.size // 2, pool.size * 8 // 10
     used = pool.size - pool.avail
     ops = 0
     while not stop.is_set():
-        for _ in range(256):
-            if live and (used > high or (used > low and rng.random() < 0.5)):
-                addr, size = live.pop(rng.randrange(len(live)))
-                pool.free(addr, size)
-                used -= size
-            else:
-                size = rng.randint(1, 512) * 8
-                try:
-                    live.append((pool.alloc(size), size))
-                    used += size
-                except genpool.NoSpace:
-                    if live:
-                        addr, size = live.pop(0)
-                        pool.free(addr, size)
-                        used -= size
-            ops += 1
+        used = steady_state(pool, rng, 256, live, used)
+        ops += 256
         if rate is not None:
             ahead = started + ops / rate - time.perf_counter()
             if ahead > 0:
@@ -182,19 +217,9 @@ async def _live(seconds: float, rate: float | None = None, *, table: bool = Fals
         stop, counter = threading.Event(), [0]
         thread = threading.Thread(target=_producer, args=(pool, stop, counter, 7, rate))
         frames_before = app.frames
-        latencies: list[float] = []
         start = time.perf_counter()
         thread.start()
-        while time.perf_counter() - start < seconds:
-            await asyncio.sleep(0.2)
-            pressed = time.perf_counter()
-            seen = len(app.key_times)
-            key = "plus" if len(latencies) % 2 else "minus"
-            app.post_message(events.Key(key, "+" if key == "plus" else "-"))
-            while len(app.key_times) == seen and time.perf_counter() - pressed < 2:
-                await asyncio.sleep(0.001)
-            if len(app.key_times) > seen:
-                latencies.append(app.key_times[-1] - pressed)
+        latencies = await key_latencies(app, lambda: time.perf_counter() - start < seconds)
         stop.set()
         thread.join()
         elapsed = time.perf_counter() - start
@@ -216,9 +241,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="skip the 4 GiB pool, shorter live run")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each live measurement (default 5)")
     parser.add_argument("--repeats", type=int, default=7, help="draws per pool, median taken (default 7)")
+    parser.add_argument("--only", choices=("draw", "live", "table", "watch"), help="run one group of cases")
     args = parser.parse_args(argv)
     os.environ.setdefault("GENPOOL_CONFIG_DIR", tempfile.mkdtemp(prefix="genpool-bench-"))
+    seconds = 2.0 if args.quick else args.seconds
+    if args.only in (None, "draw"):
+        _draw_cases(args)
+    if args.only in (None, "live"):
+        _live_cases(seconds)
+    if args.only in (None, "table"):
+        _table_cases(args.repeats)
+    if args.only in (None, "watch"):
+        from .bench_watch import watch_case  # it uses this module's workload
 
+        watch_case(seconds, args.quick)
+    return 0
+
+
+def _draw_cases(args: argparse.Namespace) -> None:
+    """Draw pools of each size and print the times."""
     cases = [(1 << 20, 3), (256 << 20, 3)] + ([] if args.quick else [(4 << 30, 6)])
     print("drawing, 200x50 terminal, zoomed to fit (median of", args.repeats, "draws)")
     for size, order in cases:
@@ -231,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
             f"  {size >> 20:>5} MiB order {order} ({granules:>11,} granules, {result['scale']:>6,}/cell): "
             f"rows {result['rows'] * 1e3:6.2f} ms   frame {result['frame'] * 1e3:6.2f} ms   (setup {setup:.1f} s)"
         )
-    seconds = 2.0 if args.quick else args.seconds
+
+
+def _live_cases(seconds: float) -> None:
+    """Run the app beside a producer thread and print its rates."""
     for rate, with_table in ((None, False), (100_000.0, False), (100_000.0, True)):
         live = asyncio.run(_live(seconds, rate, table=with_table))
         pace = "as fast as it can" if rate is None else f"paced at {rate:,.0f} ops/s"
@@ -249,21 +293,24 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  app frames               {live['fps']:>10.1f} per second")
         print(f"  key press answered in    {live['key_median_ms']:>10.1f} ms median, {live['key_max_ms']:.1f} ms max")
+
+
+def _table_cases(repeats: int) -> None:
+    """Time the allocations table and finding, and print the medians."""
     owned = owned_pool()
-    table = asyncio.run(table_timings(owned, args.repeats))
-    print(f"allocations table, {table['rows']:,} allocations (median of {args.repeats})")
+    table = asyncio.run(table_timings(owned, repeats))
+    print(f"allocations table, {table['rows']:,} allocations (median of {repeats})")
     print(
         f"  open {table['open']:6.1f} ms   sort {table['sort']:6.1f} ms   filter {table['filter']:6.1f} ms"
         f"   group per owner {table['group']:6.1f} ms"
     )
     big = fragmented_pool(256 << 20, 3)
-    found = asyncio.run(finding_timings(big, args.repeats))
-    print(f"finding on a 256 MiB order-3 pool (median of {args.repeats})")
+    found = asyncio.run(finding_timings(big, repeats))
+    print(f"finding on a 256 MiB order-3 pool (median of {repeats})")
     print(
         f"  go to address {found['goto']:6.1f} ms   next free run >= 64 KiB {found['free_run']:6.1f} ms"
         f"   largest free run {found['largest']:6.1f} ms"
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def _pool_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``tui`` and ``web`` to the ``genpool`` command's subparsers."""
+    """Add ``tui``, ``web``, ``watch`` and ``replay`` to the ``genpool`` command's subparsers."""
     tui = subparsers.add_parser(
         "tui",
         help="open the visual debugger (the default)",
@@ -74,6 +74,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     web.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     _pool_options(web)
     web.set_defaults(run=_run_web)
+    from .replica_cli import add_replica_commands  # imports no Textual either
+
+    add_replica_commands(subparsers)
 
 
 def build_pools(args: argparse.Namespace) -> list[object]:

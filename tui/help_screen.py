@@ -58,6 +58,17 @@ made before the TUI began watching.
 **The event log** keeps the last 5,000 events; `e` filters it by kind and
 owner; pausing keeps it still while events wait.
 
+**genpool watch and genpool replay** show replicas of another program's
+pools: read-only (the keys that would change a pool say so), while
+inspecting, zooming, stats and screenshots work.  In a replay:
+
+| key | action |
+| --- | --- |
+| `space` | play / pause (from the start when at the end) |
+| `}` `{` | step a record forward / back |
+| `)` `(` | faster / slower |
+| `t` | go to a `seq`; the scrubber seeks by click, or `←` `→` `home` `end` when focused |
+
 **The bitmap** — arrows, page up/down, home/end move the cursor; a click selects.
 Rows always span a power of two bytes.
 

@@ -1,0 +1,164 @@
+"""Benchmark of ``genpool watch``: frames per second while the viewer applies a fast stream.
+
+Part of ``python -m genpool.tui.bench``.  A workload (the steady state:
+sizes 8..4096 bytes on a 1 MiB order-3 pool, kept 50-80 % full) is
+recorded once with :func:`genpool.trace.record`; a stand-in producer
+then streams that recording over a Unix socket, as fast as the viewer
+takes it or paced at a fixed rate, to a real
+:func:`genpool.watch.connect` client, first alone (the viewer's own
+apply rate) and then with the watch app drawing its replicas.  Reported:
+records applied per second, the app's frames per second and how fast it
+answers key presses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import genpool
+import genpool.trace
+import genpool.watch
+
+from .bench import FrameCounter, key_latencies, steady_state
+from .watch_app import WatchApp
+
+__all__ = ["record_workload", "watch_case"]
+
+#: Lines sent per write by the stand-in producer.
+BATCH = 2048
+
+
+def record_workload(path: Path, operations: int, seed: int = 7) -> None:
+    """Record ``operations`` steady-state allocations and frees on a 1 MiB order-3 pool to ``path``."""
+    with genpool.trace.record(path):
+        pool = genpool.Pool(3, name="steady", trackers=("tag",))
+        pool.add(0x1000_0000, 1 << 20)
+        steady_state(pool, random.Random(seed), operations, [], 0)
+
+
+class _StandIn:
+    """Serves one recording, once, on a Unix socket: the header first, then the records, optionally paced."""
+
+    def __init__(self, path: Path, address: Path, rate: float | None) -> None:
+        self.lines = path.read_bytes().splitlines(keepends=True)
+        self.rate = rate
+        #: The ``seq`` of the last record: a viewer that reaches it has taken the whole recording.
+        self.last_seq = int(json.loads(self.lines[-1])["seq"])
+        self._done = threading.Event()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(address))
+        self.listener.listen(1)
+        self.thread = threading.Thread(target=self._serve, name="bench-stand-in", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.recv(4096)  # the viewer's hello
+            started = time.perf_counter()
+            lines = self.lines
+            try:
+                for first in range(0, len(lines), BATCH):
+                    connection.sendall(b"".join(lines[first : first + BATCH]))
+                    if self.rate is not None:
+                        ahead = started + (first + BATCH) / self.rate - time.perf_counter()
+                        if ahead > 0:
+                            time.sleep(ahead)
+                # Keep the connection open: a viewer that sees it close would go stale.
+                self._done.wait()
+            except OSError:
+                pass  # the viewer went away: the run is over
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._done.set()
+        self.listener.close()
+        self.thread.join(5)
+
+
+class _CountingWatchApp(FrameCounter, WatchApp):
+    """The watch app, counting frames and key arrivals."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.key_times = []
+
+
+async def _measure(client: genpool.watch.WatchClient, seconds: float, last_seq: int) -> float:
+    """Records applied a second over ``seconds`` (or until the recording ran out)."""
+    seq, start = client.replicas.seq, time.perf_counter()
+    while time.perf_counter() - start < seconds and client.replicas.seq < last_seq:
+        await asyncio.sleep(0.05)
+    return (client.replicas.seq - seq) / (time.perf_counter() - start)
+
+
+async def _with_app(client: genpool.watch.WatchClient, seconds: float, last_seq: int) -> dict[str, float]:
+    """The same with the app drawing: records a second, frames a second, key press latencies."""
+    app = _CountingWatchApp(client, "bench", remember_theme=False, theme="genpool-dark")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        frames, seq, start = app.frames, client.replicas.seq, time.perf_counter()
+        latencies = await key_latencies(
+            app, lambda: time.perf_counter() - start < seconds and client.replicas.seq < last_seq
+        )
+        elapsed = time.perf_counter() - start
+        return {
+            "applied": (client.replicas.seq - seq) / elapsed,
+            "fps": (app.frames - frames) / elapsed,
+            "key_median_ms": statistics.median(latencies) * 1e3 if latencies else float("nan"),
+            "key_max_ms": max(latencies) * 1e3 if latencies else float("nan"),
+        }
+
+
+def _run(recording: Path, seconds: float, rate: float | None, app: bool) -> dict[str, float]:
+    """Stream ``recording`` to a real client for ``seconds``, with the app drawing it or not."""
+    with tempfile.TemporaryDirectory(prefix="genpool-bench-") as directory:
+        address = Path(directory) / "stand-in.sock"
+        stand_in = _StandIn(recording, address, rate)
+        client = genpool.watch.connect(f"unix:{address}")
+        try:
+            if not client.wait_connected(30):
+                raise RuntimeError(f"the viewer did not connect: {client.error}")
+            if app:
+                return asyncio.run(_with_app(client, seconds, stand_in.last_seq))
+            return {"applied": asyncio.run(_measure(client, seconds, stand_in.last_seq))}
+        finally:
+            client.close()
+            stand_in.close()
+
+
+def watch_case(seconds: float, quick: bool, operations: int | None = None) -> None:
+    """Print the viewer's apply rate alone and with the app, as fast as it can and paced at 200,000/s.
+
+    The recording has ``operations`` operations (by default enough for ``seconds`` of streaming).
+    """
+    if operations is None:
+        operations = int((300_000 if quick else 1_000_000) * max(1.0, seconds / 5))
+    with tempfile.TemporaryDirectory(prefix="genpool-bench-") as directory:
+        recording = Path(directory) / "steady.jsonl"
+        started = time.perf_counter()
+        record_workload(recording, operations)
+        print(
+            f"watch: a recorded steady-state workload ({operations:,} operations, "
+            f"{os.path.getsize(recording) >> 20} MiB, recorded in {time.perf_counter() - started:.1f} s) "
+            f"streamed to a real watch client, {seconds:g} s each"
+        )
+        alone = _run(recording, seconds, None, app=False)["applied"]
+        print(f"  viewer alone, as fast as it can     {alone:>10,.0f} records/s")
+        for rate in (None, 200_000.0):
+            result = _run(recording, seconds, rate, app=True)
+            pace = "as fast as it can" if rate is None else f"paced at {rate:,.0f}/s"
+            print(
+                f"  with the app, {pace:<22}{result['applied']:>10,.0f} records/s  {result['fps']:6.1f} frames/s  "
+                f"key {result['key_median_ms']:.1f} ms median, {result['key_max_ms']:.1f} ms max "
+                f"({result['applied'] / alone:.0%} of the viewer alone)"
+            )
