@@ -183,19 +183,30 @@ class Bitmap:
         """Where the kernel's loop can resume with the same result, when nothing fits.
 
         Every candidate of the loop is an aligned index, and the loop stops
-        at the first past ``size - nr``.  Whenever it meets a set bit at an
-        aligned index ``q <= size - nr`` -- as a candidate, as the first
-        set bit of a window, or by jumping past it -- it goes on as if
-        restarted at ``q + 1``.  So only the last such bit matters, and
-        the loop need not walk a large fragmented bitmap from ``start``.
+        at the first past ``size - nr``.  Take an aligned index ``p <= size
+        - nr`` with a set bit in ``[p - stride, p]``: no earlier candidate's
+        window is clear up to ``p``, so the loop reaches ``p`` as if
+        restarted there.  The last such ``p`` follows the last set bit at
+        or before ``size - nr``; past it all is clear up to there, and the
+        loop ends within a few steps.
         """
         stride = mask + 1
-        first = ((start + offset + mask) & ~mask) - offset
-        last = size - nr
-        if first > last:
+        limit = size - nr
+        if limit < start:
             return start
-        hit = self._bits[first : last + 1 : stride].rfind(1)
-        return start if hit < 0 else first + hit * stride + 1
+        bits = self._bits
+        last_set = bits.rfind(1, 0, limit + 1)
+        if last_set < 0:
+            return start
+        resume = ((last_set + offset + mask) & ~mask) - offset
+        if resume > limit:
+            # Aligned past the limit: the merge point is before the previous aligned index.
+            previous = resume - stride
+            last_set = bits.rfind(1, 0, previous + 1) if previous >= 0 else -1
+            if last_set < 0:
+                return start
+            resume = ((last_set + offset + mask) & ~mask) - offset
+        return resume if resume > start else start
 
     def _kernel_loop(self, size: int, start: int, nr: int, mask: int, offset: int) -> int:
         """``bitmap_find_next_zero_area_off`` step by step, in 64-bit arithmetic."""
