@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .args import MASK64
+from .args import MASK64, check_size
 from .errors import InvalidArgument
 from .levels import ONES, ZEROS
 from .runindex import RunIndex
 from .runlist import RunList
+from .runsizes import RunSizes
 
 __all__ = ["Bitmap"]
 
@@ -56,7 +57,7 @@ class Bitmap:
     :meth:`runs`, :meth:`counts` or :attr:`raw`, which only read the bits.
     """
 
-    __slots__ = ("_bits", "_nbits", "_first_clear", "_index")
+    __slots__ = ("_bits", "_nbits", "_first_clear", "_index", "_sizes")
 
     def __init__(self, nbits: int) -> None:
         self._bits = bytearray(nbits)
@@ -64,6 +65,8 @@ class Bitmap:
         # A lower bound on the first clear bit: every search may start here.
         self._first_clear = 0
         self._index = _index_for(self._bits)
+        # The free runs by length, made when a best or worst fit first asks.
+        self._sizes: RunSizes | None = None
 
     @property
     def nbits(self) -> int:
@@ -222,6 +225,84 @@ class Bitmap:
                 return index
             start = busy + 1
 
+    # -- free-run summaries, for best, worst and other fits ----------------
+
+    def free_runs(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+        """Yield ``(first_bit, length)`` of each run of clear bits in ``[start, end)``, clipped to it."""
+        start = check_size(start, "start")
+        end = self._nbits if end is None else min(check_size(end, "end"), self._nbits)
+        bits = self._bits
+        pos = bits.find(0, start, end)
+        while pos >= 0:
+            stop = bits.find(1, pos, end)
+            if stop < 0:
+                stop = end
+            yield pos, stop - pos
+            pos = bits.find(0, stop, end)
+
+    def next_free_run(self, size: int, start: int, nr: int) -> tuple[int, int]:
+        """``(first_bit, length)`` of the first run of at least ``nr`` clear bits in ``[start, size)``.
+
+        A run that began before ``start`` counts from ``start``; returns
+        ``(size, 0)`` when there is none.  Uses the index, so it costs
+        about as much as :meth:`find_next_zero_area`, whatever lies between.
+        """
+        self._check_size(size)
+        start, nr = check_size(start, "start"), check_size(nr, "nr")
+        first = self.find_next_zero_area(size, start, nr)
+        if first + nr > size or first >= size:
+            return size, 0
+        stop = self._bits.find(1, first + nr, size)
+        return first, (size if stop < 0 else stop) - first
+
+    def smallest_free_run(self, nr: int) -> tuple[int, int]:
+        """``(first_bit, length)`` of the shortest run of at least ``nr`` clear bits, the lowest on ties.
+
+        Over the whole bitmap; ``(nbits, 0)`` when no run is long enough.
+        This is the kernel's best fit (``gen_pool_best_fit`` from bit 0).
+        A large bitmap answers from an index of its runs by length, made
+        on first use (so call it, like the searches, with the pool locked).
+        """
+        nr = check_size(nr, "nr")
+        nbits = self._nbits
+        if self.find_next_zero_area(nbits, 0, nr) >= nbits:
+            return nbits, 0  # nothing fits: the index is not needed
+        if self._index is not None:
+            if self._sizes is None:
+                self._sizes = RunSizes(self._bits)
+            first, length = self._sizes.smallest(nr)
+            return (first, length) if first >= 0 else (nbits, 0)
+        bits = self._bits
+        best, best_length = nbits, 0
+        needle = ZEROS[nr] if nr else b"\x00"
+        pos = bits.find(needle)
+        while pos >= 0:
+            stop = bits.find(1, pos + nr)
+            length = (nbits if stop < 0 else stop) - pos
+            if not best_length or length < best_length:
+                best, best_length = pos, length
+                if length == nr:
+                    break
+            pos = -1 if stop < 0 else bits.find(needle, stop + 1)
+        return best, best_length
+
+    def largest_free_run(self) -> tuple[int, int]:
+        """``(first_bit, length)`` of the longest run of clear bits, the lowest on ties; ``(nbits, 0)`` if none.
+
+        A large bitmap answers from its index of runs by length, as
+        :meth:`smallest_free_run` does.
+        """
+        if self._index is not None:
+            if self._sizes is None:
+                self._sizes = RunSizes(self._bits)
+            first, length = self._sizes.largest()
+            return (first, length) if first >= 0 else (self._nbits, 0)
+        best, best_length = self._nbits, 0
+        for first, length in self.free_runs():
+            if length > best_length:
+                best, best_length = first, length
+        return best, best_length
+
     # -- changing bits ---------------------------------------------------
 
     def set(self, start: int, nr: int) -> bool:
@@ -239,6 +320,8 @@ class Bitmap:
             self._first_clear = end
         if self._index is not None:
             self._index.note_set(start, end)
+        if self._sizes is not None:
+            self._sizes.note_set(start, end)
         return True
 
     def clear(self, start: int, nr: int) -> bool:
@@ -256,6 +339,8 @@ class Bitmap:
             self._first_clear = start
         if self._index is not None:
             self._index.note_clear(start, end)
+        if self._sizes is not None:
+            self._sizes.note_clear(start, end)
         return True
 
     # -- reading for display ---------------------------------------------
@@ -283,7 +368,8 @@ class Bitmap:
 
     def footprint(self) -> int:
         """Bytes of memory the bits and their index take."""
-        return self._nbits + (self._index.footprint() if self._index is not None else 0)
+        index = self._index.footprint() if self._index is not None else 0
+        return self._nbits + index + (self._sizes.footprint() if self._sizes is not None else 0)
 
     def _load(self, bits: bytes) -> None:
         """Replace every bit at once (for benchmarks and tests that need a given picture)."""
@@ -294,6 +380,7 @@ class Bitmap:
         self._first_clear = self._nbits if found < 0 else found
         if self._index is not None:
             self._index = type(self._index)(self._bits)
+        self._sizes = None
 
     @property
     def raw(self) -> bytearray:
