@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .args import MASK64, check_size
+from .alignindex import STRIDES, AlignIndex
+from .args import check_size
 from .errors import InvalidArgument
+from .kernelloop import first_fit_failure, kernel_loop, last_merge
 from .levels import ONES, ZEROS
 from .runindex import RunIndex
 from .runlist import RunList
@@ -27,11 +29,12 @@ from .runsizes import RunSizes
 
 __all__ = ["Bitmap"]
 
-_SET_THEN_CLEAR = b"\x01\x00"
 # Bitmaps this large keep a RunList, and from _BLOCKS_FROM on a RunIndex;
 # below _LISTED_FROM a plain scan is as fast.
 _LISTED_FROM = 1 << 15
 _BLOCKS_FROM = 1 << 20
+# The longest aligned slot an AlignIndex serves.
+_ALIGN_REACH = 1 << STRIDES[-1]
 
 
 def _index_for(bits: bytearray) -> RunList | RunIndex | None:
@@ -57,7 +60,7 @@ class Bitmap:
     :meth:`runs`, :meth:`counts` or :attr:`raw`, which only read the bits.
     """
 
-    __slots__ = ("_bits", "_nbits", "_first_clear", "_index", "_sizes")
+    __slots__ = ("_bits", "_nbits", "_first_clear", "_index", "_sizes", "_aligned")
 
     def __init__(self, nbits: int) -> None:
         self._bits = bytearray(nbits)
@@ -67,6 +70,8 @@ class Bitmap:
         self._index = _index_for(self._bits)
         # The free runs by length, made when a best or worst fit first asks.
         self._sizes: RunSizes | None = None
+        # Aligned-fit indexes by (stride, offset), made when an aligned search first asks.
+        self._aligned: dict[tuple[int, int], AlignIndex] = {}
 
     @property
     def nbits(self) -> int:
@@ -123,7 +128,7 @@ class Bitmap:
             found = bits.find(ZEROS[nr], pos, size)
         if found >= 0:
             return found
-        return self._first_fit_failure(size, start, nr)
+        return first_fit_failure(self._bits, size, start, nr)
 
     def find_next_zero_area_off(self, size: int, start: int, nr: int, align_mask: int, align_offset: int) -> int:
         """``bitmap_find_next_zero_area_off``, exactly as ``lib/bitmap.c``.
@@ -138,22 +143,35 @@ class Bitmap:
         if start < 0 or nr < 0 or align_mask < 0 or align_offset < 0:
             raise InvalidArgument("bitmap search arguments must be non-negative")
         if nr == 0 or align_mask & (align_mask + 1):
-            return self._kernel_loop(size, start, nr, align_mask, align_offset)
+            return kernel_loop(self._bits, size, start, nr, align_mask, align_offset)
         if not (align_mask or align_offset):
             return self.find_next_zero_area(size, start, nr)
         begin = start if start > self._first_clear else self._first_clear
         found = self._find_aligned(size, begin, nr, align_mask, align_offset)
         if found >= 0:
             return found
-        resume = self._last_merge(size, start, nr, align_mask, align_offset)
-        return self._kernel_loop(size, resume, nr, align_mask, align_offset)
+        resume = last_merge(self._bits, size, start, nr, align_mask, align_offset)
+        return kernel_loop(self._bits, size, resume, nr, align_mask, align_offset)
 
     def _find_aligned(self, size: int, pos: int, nr: int, mask: int, offset: int) -> int:
         """Lowest aligned free area at or after ``pos``, or -1.
 
-        Jumps from one run of at least ``nr`` free bits to the next; within
-        a run only its first aligned index can be the answer.
+        A large bitmap asks an :class:`~genpool.alignindex.AlignIndex` when
+        the area fits in one aligned slot; otherwise the search jumps from
+        one run of at least ``nr`` free bits to the next, within which only
+        the first aligned index can be the answer.
         """
+        stride = mask + 1
+        if self._index is not None and nr <= stride and stride.bit_length() - 1 in STRIDES:
+            # An aligned fit is a fit: none can start before the first one.
+            pos = self._index.find(nr, pos, size)
+            if pos < 0:
+                return -1
+            key = (stride, offset % stride)
+            aligned = self._aligned.get(key)
+            if aligned is None:
+                aligned = self._aligned[key] = AlignIndex(self._bits, stride, offset)
+            return aligned.find(nr, pos, size)
         bits = self._bits
         while pos < size:
             run = self._index.find(nr, pos, size) if self._index is not None else bits.find(ZEROS[nr], pos, size)
@@ -167,63 +185,6 @@ class Bitmap:
                 return index
             pos = run_end + 1
         return -1
-
-    def _first_fit_failure(self, size: int, start: int, nr: int) -> int:
-        """The kernel's failure value for an unaligned search with no answer.
-
-        The kernel's loop visits the free run holding the first clear bit
-        at or after ``start``, then the start of every later free run, and
-        gives up at the first one that begins past ``size - nr``.
-        """
-        last_fit = size - nr + 1
-        first_clear = self.find_next_zero_bit(size, start)
-        if first_clear >= last_fit:
-            return first_clear + nr
-        edge = self._bits.find(_SET_THEN_CLEAR, last_fit - 1, size)
-        return (edge + 1 if edge >= 0 else size) + nr
-
-    def _last_merge(self, size: int, start: int, nr: int, mask: int, offset: int) -> int:
-        """Where the kernel's loop can resume with the same result, when nothing fits.
-
-        Every candidate of the loop is an aligned index, and the loop stops
-        at the first past ``size - nr``.  Take an aligned index ``p <= size
-        - nr`` with a set bit in ``[p - stride, p]``: no earlier candidate's
-        window is clear up to ``p``, so the loop reaches ``p`` as if
-        restarted there.  The last such ``p`` follows the last set bit at
-        or before ``size - nr``; past it all is clear up to there, and the
-        loop ends within a few steps.
-        """
-        stride = mask + 1
-        limit = size - nr
-        if limit < start:
-            return start
-        bits = self._bits
-        last_set = bits.rfind(1, 0, limit + 1)
-        if last_set < 0:
-            return start
-        resume = ((last_set + offset + mask) & ~mask) - offset
-        if resume > limit:
-            # Aligned past the limit: the merge point is before the previous aligned index.
-            previous = resume - stride
-            last_set = bits.rfind(1, 0, previous + 1) if previous >= 0 else -1
-            if last_set < 0:
-                return start
-            resume = ((last_set + offset + mask) & ~mask) - offset
-        return resume if resume > start else start
-
-    def _kernel_loop(self, size: int, start: int, nr: int, mask: int, offset: int) -> int:
-        """``bitmap_find_next_zero_area_off`` step by step, in 64-bit arithmetic."""
-        bits = self._bits
-        while True:
-            index = self.find_next_zero_bit(size, start)
-            index = (((index + offset + mask) & ~mask & MASK64) - offset) & MASK64
-            end = (index + nr) & MASK64
-            if end > size:
-                return end
-            busy = bits.find(1, index, end) if index < end else -1
-            if busy < 0:
-                return index
-            start = busy + 1
 
     # -- free-run summaries, for best, worst and other fits ----------------
 
@@ -341,7 +302,21 @@ class Bitmap:
             self._index.note_clear(start, end)
         if self._sizes is not None:
             self._sizes.note_clear(start, end)
+        if self._aligned:
+            self._note_aligned_clear(start, end)
         return True
+
+    def _note_aligned_clear(self, start: int, end: int) -> None:
+        """Tell the aligned-fit indexes of the free run that cleared ``[start, end)`` joined."""
+        bits = self._bits
+        # Slots are at most _ALIGN_REACH bits long: the run matters only that far around.
+        busy = bits.rfind(1, max(0, start - _ALIGN_REACH), start)
+        run_start = busy + 1 if busy >= 0 or start <= _ALIGN_REACH else None
+        run_end = bits.find(1, end, end + _ALIGN_REACH)
+        if run_end < 0:
+            run_end = min(self._nbits, end + _ALIGN_REACH)
+        for aligned in self._aligned.values():
+            aligned.note_clear(start, end, run_start, run_end)
 
     # -- reading for display ---------------------------------------------
 
@@ -369,7 +344,8 @@ class Bitmap:
     def footprint(self) -> int:
         """Bytes of memory the bits and their index take."""
         index = self._index.footprint() if self._index is not None else 0
-        return self._nbits + index + (self._sizes.footprint() if self._sizes is not None else 0)
+        extra = sum(aligned.footprint() for aligned in self._aligned.values())
+        return self._nbits + index + extra + (self._sizes.footprint() if self._sizes is not None else 0)
 
     def _load(self, bits: bytes) -> None:
         """Replace every bit at once (for benchmarks and tests that need a given picture)."""
@@ -381,6 +357,7 @@ class Bitmap:
         if self._index is not None:
             self._index = type(self._index)(self._bits)
         self._sizes = None
+        self._aligned = {}
 
     @property
     def raw(self) -> bytearray:
