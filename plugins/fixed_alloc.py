@@ -33,10 +33,11 @@ def fixed_alloc(bitmap: Bitmap, size: int, start: int, nr: int, data: FixedData,
         start_bit = bitmap.find_next_zero_area(size, start + offset_bit, nr, 0)
         return start_bit if start_bit == offset_bit else size
     # The kernel's first fit from ``start + offset_bit`` lands on ``offset_bit``
-    # only when ``start`` is 0 and those bits are clear: test just them.
+    # only when ``start`` is 0 and those bits are clear (test just them), or
+    # when its failure value past an empty range, ``size + nr``, happens to.
     end = offset_bit + nr
     if start or end > size:
-        return size
+        return offset_bit if start + offset_bit >= size and size + nr == offset_bit else size
     return offset_bit if bitmap.find_next_bit(end, offset_bit) == end else size
 
 
