@@ -345,3 +345,28 @@ def test_free_run_summaries_refuse_bad_arguments(call, name: str) -> None:
     with pytest.raises(InvalidArgument, match=name):
         call(bitmap)
     assert bitmap.to_bytes() == bytes(3) + b"\x01" * 5 + bytes(56)
+
+
+# -- the example third-party worst fit ---------------------------------------------------
+
+
+def plain_worst_fit(bits: bytes, size: int, start: int, nr: int) -> int:
+    """The example plugin's contract as a plain scan: the largest run of at least ``nr`` bits, lowest on ties."""
+    best_start, best_length = size, 0
+    for first, length in plain_runs(bits, start, size):
+        if length >= nr and length > best_length:
+            best_start, best_length = first, length
+    return best_start
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=80)
+@given(data=st.data())
+def test_example_worst_fit_matches_a_plain_scan(kind: str, data: st.DataObject) -> None:
+    worst_fit = pytest.importorskip("genpool_extras").worst_fit
+
+    def check(bitmap: Bitmap, bits: bytes) -> None:
+        size, start, nr = data.draw(requests(bitmap))
+        assert worst_fit(bitmap, size, start, nr, None, None, 0) == plain_worst_fit(bits, size, start, nr)
+
+    run_and_compare(data, kind, check)
