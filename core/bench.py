@@ -7,18 +7,21 @@ less than 50 % is used, free a random live allocation when more than
 attempt or one free, made through the public :class:`genpool.Pool` API.
 
 Each run is compared with a naive baseline measured in the same process:
-first fit by ``bytearray.find`` from bit 0, with no index.
+first fit by ``bytearray.find`` from bit 0, with no index, behind a lock
+and an argument check as every shared allocator needs.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 from .algorithm import AlignData, FixedData
-from .errors import NoSpace
+from .errors import InvalidArgument, NoSpace
+from .levels import ONES, ZEROS
 from .pool import Pool
 
 __all__ = ["NaivePool", "Result", "Workload", "fill", "fragmentation", "fragmented_alloc_free", "steady_state"]
@@ -81,29 +84,41 @@ class Result:
 
 
 class NaivePool:
-    """The baseline: first fit from bit 0 with ``bytearray.find`` and nothing else."""
+    """The baseline: first fit from bit 0 with ``bytearray.find``, with only what any allocator must do.
+
+    Like :class:`genpool.Pool` it checks its arguments and holds a lock
+    around each change, so that a comparison measures the search and its
+    bookkeeping, not the safety every shared allocator needs.
+    """
 
     def __init__(self, order: int, size: int) -> None:
         self.order = order
         self.bits = bytearray(size >> order)
         self.avail = size
+        self.lock = threading.Lock()
 
     def alloc(self, size: int, **_: object) -> int:
-        """First fit from bit 0; raises NoSpace."""
+        """First fit from bit 0; raises NoSpace, or InvalidArgument for a size that is not a positive int."""
+        if type(size) is not int or size <= 0:
+            raise InvalidArgument(f"size {size!r} is not a positive integer")
         nbits = (size + (1 << self.order) - 1) >> self.order
-        start = self.bits.find(bytes(nbits)) if size <= self.avail else -1
-        if start < 0:
-            raise NoSpace(f"no room for {size} bytes")
-        self.bits[start : start + nbits] = b"\x01" * nbits
-        self.avail -= nbits << self.order
+        with self.lock:
+            start = self.bits.find(ZEROS[nbits]) if size <= self.avail else -1
+            if start < 0:
+                raise NoSpace(f"no room for {size} bytes")
+            self.bits[start : start + nbits] = ONES[nbits]
+            self.avail -= nbits << self.order
         return BASE + (start << self.order)
 
     def free(self, addr: int, size: int) -> None:
-        """Clear the bits; no checks."""
+        """Clear the bits; checks only the argument types."""
+        if type(addr) is not int or type(size) is not int or addr < BASE or size < 0:
+            raise InvalidArgument(f"cannot free {size!r} bytes at {addr!r}")
         nbits = (size + (1 << self.order) - 1) >> self.order
         start = (addr - BASE) >> self.order
-        self.bits[start : start + nbits] = bytes(nbits)
-        self.avail += nbits << self.order
+        with self.lock:
+            self.bits[start : start + nbits] = ZEROS[nbits]
+            self.avail += nbits << self.order
 
 
 def _algorithm_data(algorithm: str, order: int) -> object:
