@@ -24,9 +24,11 @@ its most, so its first searches measure the blocks they pass.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .levels import AT_LEAST, LEVEL
 
-__all__ = ["STRIDES", "AlignIndex"]
+__all__ = ["STRIDES", "AlignIndex", "note_clear"]
 
 _SHIFT = 9
 _BLOCK = 1 << _SHIFT
@@ -34,13 +36,15 @@ _GROUP_SHIFT = 6
 _GROUP = 1 << _GROUP_SHIFT
 #: The strides an AlignIndex serves: wide enough that a block holds few slots, narrow enough that a slot fits in one.
 STRIDES = range(4, _SHIFT + 1)
+# The longest slot: how far around cleared bits a free run can matter.
+_REACH = 1 << STRIDES[-1]
 
 
 class AlignIndex:
     """Aligned first fit over a ``bytearray`` of 0/1 bytes, for one stride and offset.
 
     Bit ``i`` is aligned when ``(i + offset) % stride == 0``.  The owner
-    calls :meth:`note_clear` after clearing bits; setting bits needs no
+    calls :func:`note_clear` after clearing bits; setting bits needs no
     notice.
     """
 
@@ -125,25 +129,31 @@ class AlignIndex:
         self._levels[block] = LEVEL[longest]
         return -1
 
-    def note_clear(self, start: int, end: int, run_start: int | None, run_end: int) -> None:
-        """Bits ``[start, end)`` were cleared, and are now part of a free run ``[run_start, run_end)``.
 
-        ``run_start`` is None for a run that starts too far back to look
-        for.  The longest new prefix is the slot that starts first in
-        the run, up to ``end``: blocks holding new prefixes are raised to it.
-        """
-        stride = self._stride
-        offset = self._offset
-        if run_start is None:
-            level = self._top
+def note_clear(indexes: Iterable[AlignIndex], bits: bytearray, start: int, end: int) -> None:
+    """Bits ``[start, end)`` of ``bits`` were cleared: raise each index's blocks that now hold longer prefixes.
+
+    The longest new prefix is at the slot that starts first in the free run
+    the cleared bits joined, up to ``end``; the run matters only as far as
+    the longest slot reaches, and one that starts further back counts as
+    long.  One loop serves every index, since a bitmap may keep several.
+    """
+    busy = bits.rfind(1, max(0, start - _REACH), start)
+    run_start = busy + 1 if busy >= 0 or start <= _REACH else -1
+    run_end = bits.find(1, end, end + _REACH)
+    if run_end < 0:
+        run_end = min(len(bits), end + _REACH)
+    for index in indexes:
+        stride, offset = index._stride, index._offset
+        if run_start < 0:
+            level = index._top
             first = max(0, start - stride + 1)
         else:
-            mask = stride - 1
-            first = ((run_start + offset + mask) & ~mask) - offset
+            first = ((run_start + offset + stride - 1) & -stride) - offset
             if first >= end:
-                return  # no slot starts in what was cleared or before it in the run
-            level = LEVEL[min(stride, run_end - first)]
-        levels, groups = self._levels, self._groups
+                continue  # no slot starts in what was cleared, nor before it in the run
+            level = index._top if run_end - first >= stride else LEVEL[run_end - first]
+        levels, groups = index._levels, index._groups
         for block in range((first + offset) >> _SHIFT, ((end - 1 + offset) >> _SHIFT) + 1):
             if levels[block] < level:
                 levels[block] = level

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .alignindex import STRIDES, AlignIndex
+from .alignindex import note_clear as note_aligned_clear
 from .args import check_size
 from .errors import InvalidArgument
 from .kernelloop import first_fit_failure, kernel_loop, last_merge
@@ -33,8 +34,6 @@ __all__ = ["Bitmap"]
 # below _LISTED_FROM a plain scan is as fast.
 _LISTED_FROM = 1 << 15
 _BLOCKS_FROM = 1 << 20
-# The longest aligned slot an AlignIndex serves.
-_ALIGN_REACH = 1 << STRIDES[-1]
 
 
 def _index_for(bits: bytearray) -> RunList | RunIndex | None:
@@ -163,10 +162,8 @@ class Bitmap:
         """
         stride = mask + 1
         if self._index is not None and nr <= stride and stride.bit_length() - 1 in STRIDES:
-            # An aligned fit is a fit: none can start before the first one.
-            pos = self._index.find(nr, pos, size)
-            if pos < 0:
-                return -1
+            if not self._index.may_hold(nr):
+                return -1  # no run is long enough: the aligned index need not look
             key = (stride, offset % stride)
             aligned = self._aligned.get(key)
             if aligned is None:
@@ -178,12 +175,14 @@ class Bitmap:
             if run < 0:
                 return -1
             index = ((run + offset + mask) & ~mask) - offset
-            run_end = bits.find(1, run, size)
-            if run_end < 0:
-                run_end = size
-            if index + nr <= run_end:
+            if index + nr > size:
+                return -1
+            # The run is clear up to ``index``: its end, if before ``index + nr``,
+            # is the first set bit of the window (the run itself may be huge).
+            busy = bits.find(1, index, index + nr)
+            if busy < 0:
                 return index
-            pos = run_end + 1
+            pos = busy + 1
         return -1
 
     # -- free-run summaries, for best, worst and other fits ----------------
@@ -303,20 +302,8 @@ class Bitmap:
         if self._sizes is not None:
             self._sizes.note_clear(start, end)
         if self._aligned:
-            self._note_aligned_clear(start, end)
+            note_aligned_clear(self._aligned.values(), bits, start, end)
         return True
-
-    def _note_aligned_clear(self, start: int, end: int) -> None:
-        """Tell the aligned-fit indexes of the free run that cleared ``[start, end)`` joined."""
-        bits = self._bits
-        # Slots are at most _ALIGN_REACH bits long: the run matters only that far around.
-        busy = bits.rfind(1, max(0, start - _ALIGN_REACH), start)
-        run_start = busy + 1 if busy >= 0 or start <= _ALIGN_REACH else None
-        run_end = bits.find(1, end, end + _ALIGN_REACH)
-        if run_end < 0:
-            run_end = min(self._nbits, end + _ALIGN_REACH)
-        for aligned in self._aligned.values():
-            aligned.note_clear(start, end, run_start, run_end)
 
     # -- reading for display ---------------------------------------------
 
