@@ -280,8 +280,9 @@ class Bitmap:
             self._first_clear = end
         if self._index is not None:
             self._index.note_set(start, end)
-        if self._sizes is not None:
-            self._sizes.note_set(start, end)
+            # Only a bitmap with an index keeps runs by length.
+            if self._sizes is not None:
+                self._sizes.note_set(start, end)
         return True
 
     def clear(self, start: int, nr: int) -> bool:
@@ -299,10 +300,11 @@ class Bitmap:
             self._first_clear = start
         if self._index is not None:
             self._index.note_clear(start, end)
-        if self._sizes is not None:
-            self._sizes.note_clear(start, end)
-        if self._aligned:
-            note_aligned_clear(self._aligned.values(), bits, start, end)
+            # Only a bitmap with an index keeps runs by length or aligned-fit indexes.
+            if self._sizes is not None:
+                self._sizes.note_clear(start, end)
+            if self._aligned:
+                note_aligned_clear(self._aligned.values(), bits, start, end)
         return True
 
     # -- reading for display ---------------------------------------------
