@@ -36,15 +36,17 @@ class RunSizes:
     :meth:`note_clear` after clearing them.
     """
 
-    __slots__ = ("_bits", "_nbits", "_starts", "_lengths", "_long", "_long_lengths")
+    __slots__ = ("_bits", "_nbits", "_code", "_starts", "_lengths", "_long", "_long_lengths")
 
     def __init__(self, bits: bytearray) -> None:
         self._bits = bits
         self._nbits = len(bits)
+        # Bit indexes fit in 4 bytes below 2**32 bits (a 32 GiB chunk of 8-byte granules).
+        self._code = "I" if self._nbits < 1 << 32 else "Q"
         self._starts: dict[int, array[int]] = {}
         self._lengths = array("H")
-        self._long = array("Q")
-        self._long_lengths = array("Q")
+        self._long = array(self._code)
+        self._long_lengths = array(self._code)
         pos = bits.find(0)
         while pos >= 0:
             end = bits.find(1, pos)
@@ -56,8 +58,9 @@ class RunSizes:
     def footprint(self) -> int:
         """Bytes of memory the index takes (its entries, not the containers' spare room)."""
         entries = sum(len(starts) for starts in self._starts.values())
+        size = array(self._code).itemsize
         # An array object and its dict slot cost about 100 bytes per length present.
-        return 8 * (entries + 2 * len(self._long)) + 102 * len(self._lengths)
+        return size * (entries + 2 * len(self._long)) + 102 * len(self._lengths)
 
     # -- searching -------------------------------------------------------
 
@@ -96,7 +99,7 @@ class RunSizes:
             return
         starts = self._starts.get(length)
         if starts is None:
-            self._starts[length] = array("Q", (start,))
+            self._starts[length] = array(self._code, (start,))
             insort(self._lengths, length)
         else:
             insort(starts, start)
