@@ -142,6 +142,7 @@ def steady_state(
     observer: bool = False,
     time_limit: float | None = None,
     progress: Callable[[int], None] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Result:
     """Run the steady-state workload and measure its steps (not the prefill).
 
@@ -149,6 +150,9 @@ def steady_state(
     ownership tracking and watching cost.  The prefill is first fit for every algorithm, so all start from the
     same pool.  ``fixed_alloc`` asks for a random granule each step.
     ``time_limit`` stops a slow run early; ops/s counts the steps done.
+    ``clock`` is wall time unless given (``time.process_time`` counts only
+    this process's CPU time, which other programs on the machine do not
+    inflate).
     """
     workload = Workload.make(pool_size, order, steps, seed)
     granule = 1 << order
@@ -177,8 +181,8 @@ def steady_state(
     taken = [-(-size // granule) * granule for size in sizes]
     low, high = LOW * pool_size, HIGH * pool_size
     failed = done = 0
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    start = time.perf_counter()
+    deadline = None if time_limit is None else clock() + time_limit
+    start = clock()
     for batch in range(0, steps, _BATCH):
         done = min(batch + _BATCH, steps)
         for step in range(batch, done):
@@ -200,9 +204,9 @@ def steady_state(
                 used -= freed[2]
         if progress is not None:
             progress(done)
-        if deadline is not None and time.perf_counter() > deadline:
+        if deadline is not None and clock() > deadline:
             break
-    seconds = time.perf_counter() - start
+    seconds = clock() - start
     if isinstance(pool, NaivePool):
         bits, footprint = pool.bits, len(pool.bits)
     else:
@@ -238,7 +242,7 @@ def fragmentation(bits: bytes | bytearray) -> float:
     return 1.0 - largest / free
 
 
-def fill(pool_size: int, order: int, seed: int) -> Result:
+def fill(pool_size: int, order: int, seed: int, clock: Callable[[], float] = time.perf_counter) -> Result:
     """Allocate into an empty pool by first fit until the first request that does not fit."""
     rng = random.Random(seed)
     # Twice as many requests as the average size fits: the pool is full well before they run out.
@@ -249,14 +253,14 @@ def fill(pool_size: int, order: int, seed: int) -> Result:
     pool.add(BASE, pool_size)
     alloc = pool.alloc
     count = 0
-    start = time.perf_counter()
+    start = clock()
     for size in requests:
         try:
             alloc(size)
         except NoSpace:
             break
         count += 1
-    seconds = time.perf_counter() - start
+    seconds = clock() - start
     bitmap = pool.chunks[0].bitmap
     return Result(
         "fill",
@@ -272,7 +276,9 @@ def fill(pool_size: int, order: int, seed: int) -> Result:
     )
 
 
-def fragmented_alloc_free(pool_size: int, order: int, repeats: int) -> Iterator[float]:
+def fragmented_alloc_free(
+    pool_size: int, order: int, repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> Iterator[float]:
     """Seconds per 4 KiB alloc+free in a pool of 1-granule holes with only its last 4 KiB free.
 
     The pattern (every other granule allocated) is written straight into
@@ -287,7 +293,7 @@ def fragmented_alloc_free(pool_size: int, order: int, repeats: int) -> Iterator[
     chunk.bitmap._load(bytes(pattern))
     chunk._avail = pool_size - (pattern.count(1) << order)
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         addr = pool.alloc(4096)
         pool.free(addr, 4096)
-        yield time.perf_counter() - start
+        yield clock() - start
