@@ -11,7 +11,11 @@ or more keeps an index beside it: a :class:`~genpool.runlist.RunList`
 of its long free runs, or, past a million bits, where a list of runs
 would grow too long to edit, a :class:`~genpool.runindex.RunIndex` of
 per-block bounds.  Every bitmap also keeps a lower bound on its first
-clear bit.  None of these changes an answer, only how fast it is found.
+clear bit.  An indexed bitmap makes two more indexes when first asked: a
+:class:`~genpool.runsizes.RunSizes` of its free runs by length, for best
+and worst fit, and an :class:`~genpool.alignindex.AlignIndex` per
+alignment, for aligned first fits.  None of these changes an answer, only
+how fast it is found.
 """
 
 from __future__ import annotations
