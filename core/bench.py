@@ -207,6 +207,7 @@ def steady_state(
         if deadline is not None and clock() > deadline:
             break
     seconds = clock() - start
+    bits: bytes | bytearray
     if isinstance(pool, NaivePool):
         bits, footprint = pool.bits, len(pool.bits)
     else:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import random
 import statistics
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from . import bench
 from .algorithm import AlignData, FixedData
+from .console import Task, format_table
 from .errors import NoSpace
 from .pool import Pool
 
@@ -29,7 +29,6 @@ __all__ = ["Row", "failing_allocs", "fixed_alloc_times", "run_suite"]
 
 MIB = 1 << 20
 CLOCK = time.process_time
-Task = Callable[[str, int], Callable[[int], None]]
 
 
 @dataclass
@@ -176,19 +175,27 @@ def fixed_alloc_times(pool_size: int, order: int, seed: int, calls: int = 2000) 
 def run_suite(steps: int, seed: int, repeat: int, baseline_seconds: float, task: Task) -> list[Row]:
     """Measure every row ``repeat`` times; ``task(label, total)`` reports progress."""
 
-    def steady(algorithm: str, mib: int, order: int, **options: object) -> bench.Result:
-        label = f"{algorithm} {mib} MiB o{order}" + (" naive" if options.get("naive") else "")
-        limit = baseline_seconds if options.get("naive") else None
+    def steady(
+        algorithm: str,
+        mib: int,
+        order: int,
+        naive: bool = False,
+        trackers: tuple[str, ...] = (),
+        observer: bool = False,
+    ) -> bench.Result:
+        label = f"{algorithm} {mib} MiB o{order}" + (" naive" if naive else "")
         return bench.steady_state(
             algorithm,
             mib * MIB,
             order,
             steps,
             seed,
-            time_limit=limit,
+            naive=naive,
+            trackers=trackers,
+            observer=observer,
+            time_limit=baseline_seconds if naive else None,
             progress=task(label, steps),
             clock=CLOCK,
-            **options,
         )
 
     small = Row("steady state, 1 MiB / order 3, `first_fit`", "ops/s", at_least=500_000)
@@ -229,8 +236,9 @@ def run_suite(steps: int, seed: int, repeat: int, baseline_seconds: float, task:
         memory.values.append(max(footprints))
         bare = steady("first_fit", 1, 3).ops_per_second
         for name, row in overheads.items():
-            options = {"observer": True} if name == "observer" else {"trackers": (name,)}
-            row.values.append(bare / steady("first_fit", 1, 3, **options).ops_per_second)
+            trackers = () if name == "observer" else (name,)
+            result = steady("first_fit", 1, 3, trackers=trackers, observer=name == "observer")
+            row.values.append(bare / result.ops_per_second)
     small.note = f"{statistics.median(small_naive):.2f}× the naive first fit"
     large.note = f"{statistics.median(large_naive):.0f}× the naive first fit"
     rows = [small, large, floor, best, *others.values()]
@@ -262,17 +270,9 @@ def run_suite(steps: int, seed: int, repeat: int, baseline_seconds: float, task:
 
 def print_rows(rows: list[Row]) -> None:
     """The table on stdout, with a verdict per row and a count of the targets met."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="genpool bench --suite (median of the repeats; low … high)")
-    for column in ("case", "target", "measured", "met", "note"):
-        table.add_column(column)
-    for row in rows:
-        verdict = {True: "[green]yes[/green]", False: "[red]no[/red]", None: ""}[row.met]
-        table.add_row(row.case, row.target, row.measured(), verdict, row.note)
-    # Piped into a file or a pager, rows would wrap at 80 columns.
-    console = Console(width=None if sys.stdout.isatty() else 160)
-    console.print(table)
+    verdicts = {True: "yes", False: "NO", None: ""}
+    table = [[row.case, row.target, row.measured(), verdicts[row.met], row.note] for row in rows]
+    title = "genpool bench --suite (median of the repeats; low … high)"
+    print(format_table(title, ("case", "target", "measured", "met", "note"), table))
     targets = [row for row in rows if row.met is not None]
-    console.print(f"{sum(bool(row.met) for row in targets)} of {len(targets)} targets met")
+    print(f"{sum(bool(row.met) for row in targets)} of {len(targets)} targets met")

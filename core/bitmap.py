@@ -20,6 +20,8 @@ how fast it is found.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 
 from .alignindex import STRIDES, AlignIndex
@@ -32,7 +34,21 @@ from .runindex import RunIndex
 from .runlist import RunList
 from .runsizes import RunSizes
 
-__all__ = ["Bitmap"]
+__all__ = ["MAX_NBITS", "Bitmap"]
+
+
+def _memory_size() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return sys.maxsize
+
+
+#: The most bits a bitmap can have here: it stores a byte per bit, and no
+#: more bytes than the machine has memory can be had.  Checked before
+#: building one, so that a chunk of terabytes fails at once instead of
+#: after trying to allocate its bitmap.
+MAX_NBITS = _memory_size()
 
 # Bitmaps this large keep a RunList, and from _BLOCKS_FROM on a RunIndex;
 # below _LISTED_FROM a plain scan is as fast.

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import errno as _errno
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .tracking import Allocation
 
 __all__ = ["GenPoolError", "InvalidArgument", "KernelWarning", "NoSpace", "PluginError", "PoolBug"]
 
@@ -25,7 +29,7 @@ class PoolBug(GenPoolError):
     kept a destroy from happening (empty for other bugs).
     """
 
-    def __init__(self, message: str, *, outstanding: tuple = ()) -> None:
+    def __init__(self, message: str, *, outstanding: tuple[Allocation, ...] = ()) -> None:
         super().__init__(message)
         self.outstanding = outstanding
 

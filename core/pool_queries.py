@@ -7,7 +7,7 @@ chunks, allocating, freeing, destroying and choosing the algorithm.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .args import MASK64, check_address, check_size
 from .errors import InvalidArgument
@@ -31,8 +31,7 @@ class PoolQueries:
     _nid: int
     _name: str | None
     _chunks: tuple[Chunk, ...]
-    _algo: Algorithm
-    _data: object
+    _choice: tuple[Algorithm, object]
     _destroyed: bool
     _tracking: Tracking | None
     _label: Callable[[], str]
@@ -62,12 +61,17 @@ class PoolQueries:
     @property
     def algorithm(self) -> Algorithm:
         """The default allocation algorithm."""
-        return self._algo
+        return self._choice[0]
 
     @property
     def algorithm_data(self) -> object:
         """The data given with the default algorithm."""
-        return self._data
+        return self._choice[1]
+
+    @property
+    def algorithm_choice(self) -> tuple[Algorithm, object]:
+        """The default algorithm and its data, read together (a concurrent ``set_algo`` changes both at once)."""
+        return self._choice
 
     @property
     def destroyed(self) -> bool:
@@ -105,7 +109,7 @@ class PoolQueries:
         if not callable(func):
             raise InvalidArgument(f"func must be callable, not {type(func).__name__}")
         for chunk in self._chunks:
-            func(self, chunk, data)
+            func(cast("Pool", self), chunk, data)
 
     def has_addr(self, start: int, size: int) -> bool:
         """Whether ``[start, start + size)`` lies inside one chunk (``gen_pool_has_addr``).
@@ -119,6 +123,10 @@ class PoolQueries:
                 if end <= chunk._end:
                     return True
         return False
+
+    def __contains__(self, addr: int) -> bool:
+        """``addr in pool``: whether the byte at ``addr`` is in a chunk (``has_addr(addr, 1)``)."""
+        return self.has_addr(addr, 1)
 
     @property
     def avail(self) -> int:
@@ -169,4 +177,4 @@ class PoolQueries:
     def _allocations_locked(self) -> list[Allocation]:
         if self._tracking is not None:
             return self._tracking.allocations()
-        return runs_as_allocations(self)
+        return runs_as_allocations(cast("Pool", self))
