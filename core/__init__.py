@@ -4,13 +4,15 @@
 own functions, under their kernel names, are in :mod:`genpool.kernel`.
 """
 
+import os as _os
+
 __version__ = "0.1.0"
 
 from .algorithm import ANY_DATA, Algorithm, AlignData, FixedData
 from .bitmap import Bitmap
 from .chunk import Chunk
 from .device import Device
-from .errors import GenPoolError, InvalidArgument, KernelWarning, NoSpace, PluginError, PoolBug
+from .errors import CorruptTrace, GenPoolError, InvalidArgument, KernelWarning, NoSpace, PluginError, PoolBug
 from .events import ObserverWarning
 from .hookspecs import hookimpl
 from .host import PluginWarning
@@ -24,6 +26,7 @@ __all__ = [
     "Allocation",
     "Bitmap",
     "Chunk",
+    "CorruptTrace",
     "Device",
     "FixedData",
     "GenPoolError",
@@ -38,3 +41,9 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+# Opt-in only: with neither variable set, importing genpool starts no thread and opens nothing.
+if _os.environ.get("GENPOOL_TRACE") or _os.environ.get("GENPOOL_WATCH"):
+    from .autostart import start_from_environment
+
+    start_from_environment()

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .dtcli import add_command as add_dt_command
 
     add_dt_command(commands)
+    from .record_cli import add_command as add_record
+
+    add_record(commands)
     from .tui.cli import add_commands  # imports no Textual until a TUI command runs
 
     add_commands(commands)

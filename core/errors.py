@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .tracking import Allocation
 
-__all__ = ["GenPoolError", "InvalidArgument", "KernelWarning", "NoSpace", "PluginError", "PoolBug"]
+__all__ = ["CorruptTrace", "GenPoolError", "InvalidArgument", "KernelWarning", "NoSpace", "PluginError", "PoolBug"]
 
 
 class GenPoolError(Exception):
@@ -47,6 +47,23 @@ class InvalidArgument(GenPoolError, ValueError):
 
 class PluginError(GenPoolError):
     """A plugin registered something invalid, a clashing name, or failed to load."""
+
+
+class CorruptTrace(GenPoolError):
+    """A trace or watch stream contradicts itself (see :mod:`genpool.replica`).
+
+    ``path`` names the file (or the connection) and ``line`` the line
+    number, or None; the message says both and what was wrong, on one
+    line.  ``partial`` is what could be read before the bad line (a
+    :class:`genpool.trace.Trace` when reading a file), else None.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        where = "" if path is None else (f"{path}:{line}: " if line is not None else f"{path}: ")
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+        self.partial: object = None
 
 
 class KernelWarning(UserWarning):

@@ -47,6 +47,7 @@ BUILTIN_PLUGINS = (
     "genpool.plugins.chunk_owner",
     "genpool.plugins.tag",
     "genpool.plugins.callsite",
+    "genpool.producer",
 )
 
 

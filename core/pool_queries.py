@@ -169,6 +169,26 @@ class PoolQueries:
         with self._lock:
             return self._tracking.allocation_at(chunk, (addr - chunk._start) >> self._order)
 
+    def extents(self, chunk: Chunk, first_bit: int, end_bit: int) -> list[tuple[int, int, Any, tuple[Any, ...]]]:
+        """``(first granule, granules, owner, values)`` of each allocation overlapping ``[first_bit, end_bit)``.
+
+        Of ``chunk``, in address order, from the trackers (empty without
+        one); ``values`` holds each tracker's raw value in :attr:`trackers`
+        order.  Made for drawing and listing many allocations: it builds
+        no :class:`Allocation`, runs no tracker's ``describe`` and does not
+        wait for the pool's lock (a viewer must not queue behind a busy
+        producer), so while another thread changes the pool the answer may
+        mix the states before and after a change; it never fails for that.
+        """
+        if chunk not in self._chunks:
+            raise InvalidArgument(f"chunk {chunk!r} is not a chunk of {self._label()}")
+        for name, value in (("first_bit", first_bit), ("end_bit", end_bit)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidArgument(f"{name} must be a non-negative int, not {value!r}")
+        if self._tracking is None:
+            return []
+        return self._tracking.extents(chunk, first_bit, min(end_bit, chunk.nbits))
+
     @property
     def trackers(self) -> tuple[str, ...]:
         """Names of the ownership trackers the pool keeps."""

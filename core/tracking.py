@@ -169,6 +169,18 @@ class Tracking:
                 starts[end] = 1
             pos = starts.find(1, pos + 1, end)
 
+    def restore(self, chunk: Chunk, records: dict[int, tuple[int, tuple[Any, ...]]]) -> None:
+        """Take ``records`` (first granule -> (granule count, tracker values)) as ``chunk``'s allocations.
+
+        For rebuilding a pool from a snapshot (:mod:`genpool.replica`):
+        the chunk's bits must already be set to match, and it must have
+        no records yet.
+        """
+        extents = self._of(chunk)
+        for first in records:
+            extents.starts[first] = 1
+        extents.records.update(records)
+
     def allocation_at(self, chunk: Chunk, bit: int) -> Allocation | None:
         """The allocation covering bit ``bit`` of ``chunk``, if any."""
         extents = self._extents.get(chunk)
@@ -179,6 +191,32 @@ class Tracking:
             return None
         length, values = extents.records[head]
         return self._allocation(chunk, head, length, values) if bit < head + length else None
+
+    def extents(self, chunk: Chunk, first: int, end: int) -> list[tuple[int, int, Any, tuple[Any, ...]]]:
+        """``(head, length, owner, values)`` of each allocation overlapping granules ``[first, end)``, in order.
+
+        ``values`` are the trackers' raw values, in :attr:`names` order.
+        The cheap form of :meth:`allocation_at` for drawing and tables: no
+        tracker's ``describe`` runs and no record is built.  Safe without
+        the pool's lock: each read is one atomic dict or bytearray
+        operation, and a record that goes between two reads is skipped.
+        """
+        extents = self._extents.get(chunk)
+        if extents is None or end <= first:
+            return []
+        records, starts = extents.records, extents.starts
+        owner_index = self._owner_index
+        result = []
+        head = starts.rfind(1, 0, first + 1)
+        record = records.get(head) if head >= 0 else None
+        pos = head if record is not None and head + record[0] > first else starts.find(1, first, end)
+        while 0 <= pos < end:
+            record = records.get(pos)
+            if record is not None:
+                length, values = record
+                result.append((pos, length, None if owner_index is None else values[owner_index], values))
+            pos = starts.find(1, pos + 1, end)
+        return result
 
     def allocations(self) -> list[Allocation]:
         """Every recorded allocation, in address order."""

@@ -23,9 +23,5 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 
-# Pages other work adds (the trace format, the differences with the kernel)
-# are listed in the index before they exist; until then Sphinx skips them.
-suppress_warnings = ["toc.not_readable"]
-
 html_theme = "alabaster"
 html_title = f"genpool {release}"

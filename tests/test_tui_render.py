@@ -28,9 +28,10 @@ async def test_rows_show_titles_rulers_owners_and_boundaries() -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
         view = bitmap(app)
-        assert row_text(view, 0).startswith("0x20000000-0x200003ff · phys 0x80000000 · 1 KiB · 32 granules")
+        assert row_text(view, 0).startswith("0x20000000-0x200003ff · 1 KiB · phys 0x80000000 · 32 granules")
         first = row_text(view, 1)
-        assert first.startswith("0x20000000 │[rrrrrr]■··[]···[ttttt]·[ii]····")
+        # The cursor's row is marked in the ruler (shape, not only colour).
+        assert first.startswith("0x20000000 ▶[rrrrrr]■··[]···[ttttt]·[ii]····")
         assert row_text(view, 2).strip() == ""  # spacer between chunks
         assert "no phys" in row_text(view, 3)
         assert row_text(view, 4).startswith("0x10000000 │[ffffffffffffff][rrrrrrrr]···")
@@ -55,6 +56,7 @@ async def test_cursor_and_selected_allocation_are_drawn_over_the_cached_row() ->
         await pilot.press("down")  # into the other chunk: row 1 loses both highlights
         assert not cell_style(view, 1, label + 3).underline
         assert cell_style(view, 4, label + 3).underline  # fw-log is selected now
+        assert row_text(view, 1).startswith("0x20000000 │") and row_text(view, 4).startswith("0x10000000 ▶")
 
 
 async def test_zoomed_out_cells_are_density_glyphs() -> None:
@@ -106,5 +108,5 @@ async def test_a_pool_without_trackers_draws_used_runs() -> None:
     app = make_app([pool])
     async with app.run_test(size=SIZE):
         view = bitmap(app)
-        assert row_text(view, 1).startswith("0x00000000 │███·····")
+        assert row_text(view, 1).startswith("0x00000000 ▶███·····")
         assert "no tracker" in str(app.inspector.render())

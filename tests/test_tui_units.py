@@ -11,7 +11,7 @@ import genpool
 import pytest
 from genpool.tui import cursor
 from genpool.tui.demo import build_demo_pool
-from genpool.tui.live import FLOOD, PAGE_SHIFT, PoolFeed
+from genpool.tui.live import FLOOD, PAGE_SHIFT, QUEUE_LIMIT, PoolFeed
 from genpool.tui.owners import OwnerColours, callsite_text, owner_letter
 from genpool.tui.picture import BitmapLayout, block_counts, density_level
 from genpool.tui.report import kernel_report
@@ -92,15 +92,28 @@ def test_density_level_is_exact_at_the_ends() -> None:
 def test_layout_rows_locate_and_cell_at() -> None:
     pool = build_demo_pool()
     layout = BitmapLayout(pool.chunks, 56, 1)
-    assert layout.label_width == 12 and layout.columns == 44
-    # chunk 0: title + one row of 32; spacer; chunk 1: title + 3 rows (44, 44, 40)
-    assert len(layout) == 7
+    # 44 columns of room hold 32 cells: a row is a power of two granules.
+    assert layout.label_width == 12 and layout.columns == 32
+    # chunk 0: title + one row of 32; spacer; chunk 1: title + 4 rows of 32
+    assert len(layout) == 8
     assert layout.row(0).first_bit == -1 and layout.row(2).chunk == -1
-    assert [layout.row(y).cells for y in (4, 5, 6)] == [44, 44, 40]
-    assert layout.locate(1, 50) == (5, 6)
-    assert layout.cell_at(5, 12 + 6) == (1, 50)
+    assert [layout.row(y).cells for y in (4, 5, 6, 7)] == [32, 32, 32, 32]
+    assert layout.locate(1, 50) == (5, 18)
+    assert layout.cell_at(5, 12 + 18) == (1, 50)
     assert layout.cell_at(5, 3) is None
-    assert layout.rows_showing(1, 40, 90) == range(4, 7)
+    assert layout.rows_showing(1, 40, 90) == range(5, 7)
+
+
+@pytest.mark.parametrize("width", [40, 56, 80, 100, 131, 200, 255])
+def test_row_strides_are_powers_of_two_bytes(width: int) -> None:
+    pool = genpool.Pool(3)
+    pool.add(0x4000_0000, 16 << 20)
+    scale = BitmapLayout.fit_scale(pool.chunks, width, 30)
+    layout = BitmapLayout(pool.chunks, width, scale)
+    stride = layout.columns * scale * pool.granule
+    assert stride & (stride - 1) == 0
+    labels = [layout.chunks[0].address_of(layout.row(y).first_bit) for y in range(1, 5)]
+    assert all(label % stride == 0 for label in labels)
 
 
 def test_layout_of_a_huge_chunk_is_computed_on_demand() -> None:
@@ -163,8 +176,28 @@ def test_feed_treats_a_flood_as_everything() -> None:
         pool.free(pool.alloc(1), 1)
     changes = feed.drain()
     assert changes.everything and changes.count == 2 * (FLOOD + 10)
-    assert len(changes.recent) <= 64 and feed.pending == 0
+    assert len(changes.events) == changes.count and feed.pending == 0 and not changes.overflowed
     assert PAGE_SHIFT >= 1
+
+
+def test_feed_notes_births_and_overflow() -> None:
+    pool = genpool.Pool(0)
+    pool.add(0, 1 << 20)
+    feed = PoolFeed(pool)
+    feed.attach()
+    first = pool.alloc(4)
+    pool.alloc(4)
+    feed.drain()
+    third = pool.alloc(4)
+    feed.drain()
+    assert feed.births[first] == 0 and feed.births[third] == 2 and feed.total == 3
+    pool.free(first, 4)
+    feed.drain()
+    assert first not in feed.births
+    for _ in range(QUEUE_LIMIT + 5):
+        pool.free(pool.alloc(1), 1)
+    changes = feed.drain()
+    assert changes.overflowed and changes.count == QUEUE_LIMIT
 
 
 # -- stats -------------------------------------------------------------------------
@@ -246,17 +279,26 @@ def test_callsite_text_shows_the_file_name_only() -> None:
     assert callsite_text({}) == "-"
 
 
-def test_kernel_report_reads_like_the_kernel() -> None:
+def test_kernel_report_says_only_what_is_real() -> None:
     pool = build_demo_pool()
     with pytest.raises(genpool.PoolBug) as destroy:
         pool.destroy()
     text = kernel_report(destroy.value)
-    assert "kernel BUG at lib/genalloc.c:" in text and "gen_pool_destroy+" in text
+    assert "kernel BUG at lib/genalloc.c:255!  BUG_ON(bit < end_bit) in gen_pool_destroy()" in text
+    # The caller's real Python stack, down to the genpool call; nothing invented, no genpool internals.
+    assert "test_tui_units.py:" in text and "pool.destroy()" in text and "pool.py:" not in text
+    for made_up in ("RIP", "PID", "CPU", "invalid opcode", "+0x"):
+        assert made_up not in text
+    # The count is the modal's title's, not repeated here.
+    assert "allocation(s) outstanding" not in text
     addr = pool.alloc(32, owner="x")
     pool.free(addr, 32)
     with pytest.raises(genpool.PoolBug) as double:
         pool.free(addr, 32)
-    assert "gen_pool_free_owner+" in kernel_report(double.value)
+    assert "lib/genalloc.c:508!  BUG_ON(remain) in gen_pool_free_owner()" in kernel_report(double.value)
+    with pytest.raises(genpool.PoolBug) as outside:
+        pool.free(0x9000_0000, 32)
+    assert "lib/genalloc.c:518!  BUG()" in kernel_report(outside.value)
 
 
 # -- themes and settings ---------------------------------------------------------

@@ -10,6 +10,7 @@ pool is never changed by an action that fails.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,21 +19,24 @@ import genpool
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.theme import Theme
 from textual.widgets import Footer, Header, OptionList
 
 from .bitmap_view import BitmapView
 from .commands import GenpoolCommands
 from .event_log import EventLog
+from .find_actions import FindActions
 from .help_screen import HelpScreen
 from .inspector import Inspector
 from .live import PoolFeed
 from .owners import OwnerColours
+from .owners_panel import OwnersPanel
 from .pool_actions import PoolActions
 from .pool_list import PoolList
 from .stats import StatsScanner, UsageHistory
 from .stats_panel import StatsPanel
+from .table_actions import TableActions
 from .themes import BITMAP_VARIABLES, DEFAULT_THEME, load_setting, load_themes, save_setting
 
 __all__ = ["FRAME_SECONDS", "GenpoolApp", "PoolEntry"]
@@ -43,8 +47,6 @@ __all__ = ["FRAME_SECONDS", "GenpoolApp", "PoolEntry"]
 FRAME_SECONDS = 1 / 45
 #: Least time between two counts of a busy pool's statistics.
 STATS_SECONDS = 0.25
-#: Events logged per pool per frame; the rest are counted.
-LOG_PER_FRAME = 4
 
 
 class PoolEntry:
@@ -58,13 +60,16 @@ class PoolEntry:
         self.history = UsageHistory(clock=clock)
 
 
-class GenpoolApp(PoolActions, App[None]):
+class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
     """The visual debugger.  ``pools`` are shown from the start (the demo, usually)."""
 
     CSS_PATH = "genpool.tcss"
     TITLE = "genpool"
     COMMANDS = App.COMMANDS | {GenpoolCommands}
     BINDINGS = [
+        # Help and Quit first: an 80-column footer shows only its first few keys.
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
         Binding("a", "allocate", "Alloc"),
         Binding("f", "free_selected", "Free"),
         Binding("F", "free_address", "Free addr"),
@@ -77,9 +82,17 @@ class GenpoolApp(PoolActions, App[None]):
         Binding("minus", "zoom_out", "Zoom-", key_display="-"),
         Binding("equals_sign", "zoom_fit", "Fit", show=False),
         Binding("right_square_bracket", "next_pool", "Next pool", key_display="]", show=False),
-        Binding("ctrl+s", "save_svg", "Screenshot", show=False),
-        Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("ctrl+s", "save_svg", "Screenshot", show=False, priority=True),
+        Binding("o", "owners_table", "Owners"),
+        Binding("g", "goto", "Go to"),
+        Binding("full_stop", "next_allocation(1)", "Next alloc", key_display=".", show=False),
+        Binding("comma", "next_allocation(-1)", "Prev alloc", key_display=",", show=False),
+        Binding("greater_than_sign", "next_free_run(1)", "Next free run", key_display=">", show=False),
+        Binding("less_than_sign", "next_free_run(-1)", "Prev free run", key_display="<", show=False),
+        Binding("N", "free_run_size", "Free run size", show=False),
+        Binding("L", "largest_free_run", "Largest free", show=False),
+        Binding("slash", "find_owner", "Find owner", key_display="/", show=False),
+        Binding("e", "filter_log", "Log filter", show=False),
     ]
 
     def __init__(
@@ -105,6 +118,8 @@ class GenpoolApp(PoolActions, App[None]):
         self._initial_pools = list(pools)
         self._unnamed = 0
         self.user_themes: set[str] = set()
+        self._inspected = float("-inf")
+        self._inspector_stale = False
         self.theme_errors: list[str] = []
 
     # -- building ----------------------------------------------------------------
@@ -122,7 +137,9 @@ class GenpoolApp(PoolActions, App[None]):
                 yield StatsPanel(id="stats")
             with Vertical(id="main"):
                 yield BitmapView(self.owners, id="bitmap")
-                yield Inspector("", id="inspector", markup=False)
+                yield OwnersPanel(clock=self.clock, id="owners")
+                with VerticalScroll(id="cursor-box"):
+                    yield Inspector("", id="inspector", markup=False)
                 yield EventLog(id="events")
         yield Footer()
 
@@ -134,16 +151,22 @@ class GenpoolApp(PoolActions, App[None]):
         self.pool_list = self.query_one("#pools", PoolList)
         self.stats_panel = self.query_one("#stats", StatsPanel)
         self.inspector = self.query_one("#inspector", Inspector)
+        self.owners_panel = self.query_one("#owners", OwnersPanel)
+        self.owners_panel.display = False
         self._register_themes()
         self.pool_list.border_title = "pools"
         self.stats_panel.border_title = "stats"
         self.event_log.border_title = "events"
-        self.inspector.border_title = "cursor"
+        self.query_one("#cursor-box").border_title = "cursor"
+        self.owners_panel.border_title = "allocations and owners"
         for pool in self._initial_pools:
             self.watch_pool(pool)
         self._select(self.entries[0] if self.entries else None)
         self.view.focus()
         self.set_interval(self.frame_seconds, self.sync, name="genpool-frame")
+        # What exists now (widgets, styles, the pools so far) lives as long as the app: out of the
+        # cycle collector's reach, each full collection a fast producer triggers walks far less.
+        gc.freeze()
 
     def on_resize(self, event: events.Resize) -> None:
         """An 80-column terminal gets a slimmer sidebar and a shorter log."""
@@ -192,6 +215,7 @@ class GenpoolApp(PoolActions, App[None]):
         self._show_stats()
         self._show_inspector()
         self._show_subtitle()
+        self.load_table()
 
     def _forget(self, entry: PoolEntry) -> None:
         entry.feed.detach()
@@ -225,12 +249,15 @@ class GenpoolApp(PoolActions, App[None]):
             if not changes:
                 continue
             entry.scanner.invalidate()
-            log.add(entry.label, changes.recent[-LOG_PER_FRAME:], changes.count)
+            if changes.overflowed:
+                log.lost(entry.label)
+            log.add(entry.label, changes.events)
             if changes.destroyed or entry.pool.destroyed:
                 self._forget(entry)
                 continue
             if entry is self.current:
                 touched = True
+                self.owners_panel.changed()
                 if changes.structure or view.grid.chunks != entry.pool.chunks:
                     view.relayout()
                     view.reload()
@@ -241,14 +268,21 @@ class GenpoolApp(PoolActions, App[None]):
         for entry in self.entries:
             self._refresh_scanner(entry)
         if touched:
-            self._show_inspector()
+            self._inspector_stale = True
             self._show_subtitle()
+        # The cursor panel reads full records (a lock the producer holds): a few times a second is plenty.
+        if self._inspector_stale and self.clock() - self._inspected >= STATS_SECONDS:
+            self._inspected = self.clock()
+            self._inspector_stale = False
+            self._show_inspector()
+        if self.table_open and self.owners_panel.due():
+            self.load_table()
 
     def _refresh_scanner(self, entry: PoolEntry) -> None:
         if entry.scanner.busy and entry.scanner.step():
             result = entry.scanner.result
             assert result is not None
-            entry.history.record(result.used_fraction)
+            entry.history.record(result.used_fraction, result.fragmentation)
             if entry is self.current:
                 self._show_stats()
             self._show_pool_list()
@@ -263,10 +297,10 @@ class GenpoolApp(PoolActions, App[None]):
     def _show_stats(self) -> None:
         panel = self.stats_panel
         if self.current is None:
-            panel.show(None, [], "no pool")
+            panel.show(None, None, "no pool")
             return
         note = "paused" if self.paused else ""
-        panel.show(self.current.scanner.result, list(self.current.history.samples), note)
+        panel.show(self.current.scanner.result, self.current.history, note)
 
     def _show_inspector(self) -> None:
         if self.view.is_attached:

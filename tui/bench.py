@@ -14,7 +14,9 @@ at order 3, and 4 GiB at order 6 (67 M granules, 64 MiB of bitmap).
 as it can and once paced at 100,000 operations a second.  Reported: the producer's rate alone, with only the TUI's
 observer attached, and with the app running; the app's frames per
 second (screen updates that reached the driver) and its answer time to
-key presses.
+key presses; then once more paced, with the allocations table open.
+
+*Table* and *finding*: see :mod:`genpool.tui.bench_table`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import genpool
 from textual import events
 
 from .app import GenpoolApp
+from .bench_table import finding_timings, owned_pool, table_timings
 from .bitmap_view import BitmapView
 from .live import PoolFeed
 
@@ -158,7 +161,7 @@ def _run_producer(pool: genpool.Pool, seconds: float, rate: float | None = None)
     return counter[0] / (time.perf_counter() - start)
 
 
-async def _live(seconds: float, rate: float | None = None) -> dict[str, float]:
+async def _live(seconds: float, rate: float | None = None, *, table: bool = False) -> dict[str, float]:
     pool = genpool.Pool(3, name="live", trackers=("tag",))
     pool.add(0x1000_0000, 1 << 20)
     alone = _run_producer(pool, seconds, rate)
@@ -173,6 +176,9 @@ async def _live(seconds: float, rate: float | None = None) -> dict[str, float]:
     app = _BenchApp([pool], remember_theme=False, theme="genpool-dark")
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
+        if table:
+            app.action_owners_table()
+            await pilot.pause()
         stop, counter = threading.Event(), [0]
         thread = threading.Thread(target=_producer, args=(pool, stop, counter, 7, rate))
         frames_before = app.frames
@@ -226,10 +232,11 @@ def main(argv: list[str] | None = None) -> int:
             f"rows {result['rows'] * 1e3:6.2f} ms   frame {result['frame'] * 1e3:6.2f} ms   (setup {setup:.1f} s)"
         )
     seconds = 2.0 if args.quick else args.seconds
-    for rate in (None, 100_000.0):
-        live = asyncio.run(_live(seconds, rate))
+    for rate, with_table in ((None, False), (100_000.0, False), (100_000.0, True)):
+        live = asyncio.run(_live(seconds, rate, table=with_table))
         pace = "as fast as it can" if rate is None else f"paced at {rate:,.0f} ops/s"
-        print(f"live, producer on a 1 MiB order-3 pool, {pace}, {seconds:g} s each")
+        opened = ", allocations table open" if with_table else ""
+        print(f"live, producer on a 1 MiB order-3 pool, {pace}{opened}, {seconds:g} s each")
         print(f"  producer alone           {live['alone']:>10,.0f} ops/s")
         print(
             f"  with the TUI's observer  {live['observed']:>10,.0f} ops/s  "
@@ -242,6 +249,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  app frames               {live['fps']:>10.1f} per second")
         print(f"  key press answered in    {live['key_median_ms']:>10.1f} ms median, {live['key_max_ms']:.1f} ms max")
+    owned = owned_pool()
+    table = asyncio.run(table_timings(owned, args.repeats))
+    print(f"allocations table, {table['rows']:,} allocations (median of {args.repeats})")
+    print(
+        f"  open {table['open']:6.1f} ms   sort {table['sort']:6.1f} ms   filter {table['filter']:6.1f} ms"
+        f"   group per owner {table['group']:6.1f} ms"
+    )
+    big = fragmented_pool(256 << 20, 3)
+    found = asyncio.run(finding_timings(big, args.repeats))
+    print(f"finding on a 256 MiB order-3 pool (median of {args.repeats})")
+    print(
+        f"  go to address {found['goto']:6.1f} ms   next free run >= 64 KiB {found['free_run']:6.1f} ms"
+        f"   largest free run {found['largest']:6.1f} ms"
+    )
     return 0
 
 

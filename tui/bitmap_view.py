@@ -9,12 +9,15 @@ At one granule per cell an allocated cell is coloured by its owner and
 bracketed: ``[`` opens an allocation, ``]`` closes it, ``■`` is a
 one-granule allocation and the cells between carry the owner's first
 letter, so two neighbours are told apart without colour.  Zoomed out,
-a cell is a block of granules drawn as a density glyph (``·░▒▓█``).
+a cell is a block of granules drawn as a density glyph (``·░▒▓█``) in
+the colour of the owner holding most of it, ``×`` where owners share it
+(see :mod:`genpool.tui.painter`).  The cursor's row is marked ``▶`` in
+the ruler and the allocation under the cursor underlined, so neither
+rests on colour alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 
@@ -30,41 +33,20 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import cursor as cursor_moves
+from .cell import CellInfo, cell_at, selected_extent
 from .live import PAGE_SHIFT
 from .owners import OWNER_SLOTS, OwnerColours
+from .painter import EDGE, INK, RowPainter
 from .painter import Cell as _Cell
-from .painter import RowPainter
-from .picture import BitmapLayout, block_counts
+from .picture import BitmapLayout
 from .values import human_size
 
-__all__ = ["BitmapView", "CellInfo"]
+__all__ = ["BitmapView"]
 
 MAX_SCALE = 1 << 40
+#: Drawn in the address ruler of the cursor's row.
+CURSOR_MARK = "▶"
 _style_of = itemgetter(1)
-
-
-@dataclass(frozen=True, slots=True)
-class CellInfo:
-    """What the cell under the cursor holds."""
-
-    pool: genpool.Pool
-    chunk: genpool.Chunk
-    first_bit: int
-    granules: int
-    used: int
-    allocation: genpool.Allocation | None
-
-    @property
-    def address(self) -> int:
-        """Address of the cell's first granule."""
-        return self.chunk.address_of(self.first_bit)
-
-    @property
-    def phys(self) -> int | None:
-        """Physical address of the cell's first granule, if the chunk has one."""
-        if self.chunk.phys_addr is None:
-            return None
-        return (self.chunk.phys_addr + self.address - self.chunk.start_addr) & ((1 << 64) - 1)
 
 
 class BitmapView(ScrollView, can_focus=True):
@@ -212,7 +194,8 @@ class BitmapView(ScrollView, can_focus=True):
         chunks = self.pool.chunks if self.pool is not None else ()
         return {chunk: bytes(chunk.bitmap.raw) for chunk in chunks}
 
-    def _bits(self, chunk: genpool.Chunk) -> bytearray | bytes:
+    def bits(self, chunk: genpool.Chunk) -> bytearray | bytes:
+        """The bitmap of ``chunk`` as drawn: the frozen picture while paused, else the live one."""
         if self._frozen is not None:
             bits = self._frozen.get(chunk)
             if bits is not None:
@@ -257,6 +240,15 @@ class BitmapView(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
+            # Variants are made once: building a Style costs tens of microseconds.
+            if name.endswith(EDGE):
+                edge = Style(color=self._style("boundary").color, bold=True)
+                style = self._styles[name] = self._style(name.removesuffix(EDGE)) + edge
+                return style
+            if name.endswith(INK):
+                part = self._style(name.removesuffix(INK))
+                style = self._styles[name] = Style(color=part.bgcolor or part.color)
+                return style
             # Overlays (the selection's underline, the boundary's colour) must not bring a background.
             partial = name in ("selected", "boundary")
             style = self._styles[name] = self.get_component_rich_style(f"bitmap--{name}", partial=partial)
@@ -274,14 +266,15 @@ class BitmapView(ScrollView, can_focus=True):
         cells, strip = entry
         overlay = self._overlay(index, len(cells))
         if overlay:
-            strip = self._strip(index, [overlay.get(i, cell) for i, cell in enumerate(cells)])
+            marked = self.cursor is not None and self.grid.locate(*self.cursor)[0] == index
+            strip = self._strip(index, [overlay.get(i, cell) for i, cell in enumerate(cells)], marked=marked)
         return strip.crop_extend(scroll_x, scroll_x + width, self._base_style())
 
     def painter(self) -> RowPainter | None:
         """The painter of the current layout (None with no pool)."""
         if self.pool is None:
             return None
-        return RowPainter(self.pool, self.grid, self._bits, self._style, self.owners)
+        return RowPainter(self.pool, self.grid, self.bits, self._style, self.owners)
 
     def _draw_row(self, index: int) -> tuple[list[_Cell], Strip]:
         self.rows_drawn += 1
@@ -295,11 +288,18 @@ class BitmapView(ScrollView, can_focus=True):
         cells = painter.cells(row)
         return cells, self._strip(index, cells, painter)
 
-    def _strip(self, index: int, cells: list[_Cell], painter: RowPainter | None = None) -> Strip:
+    def _strip(
+        self, index: int, cells: list[_Cell], painter: RowPainter | None = None, *, marked: bool = False
+    ) -> Strip:
         row = self.grid.row(index)
         painter = painter or self.painter()
         assert row is not None and painter is not None
-        segments = [Segment(painter.label(row), self._style("ruler"))]
+        label = painter.label(row)
+        if marked:
+            # The cursor's row is marked in the ruler too, so the cursor is found by shape, not colour alone.
+            segments = [Segment(label[:-1], self._style("ruler")), Segment(CURSOR_MARK, self._style("cursor"))]
+        else:
+            segments = [Segment(label, self._style("ruler"))]
         for style, run in groupby(cells, _style_of):
             segments.append(Segment("".join([glyph for glyph, _ in run]), style))
         return Strip(segments).adjust_cell_length(self.grid.width, self._base_style())
@@ -346,6 +346,11 @@ class BitmapView(ScrollView, can_focus=True):
             self.cursor = cursor_moves.edge(self.grid, self.cursor, direction)
             self._cursor_changed(scroll=True)
 
+    def put_cursor(self, cursor: tuple[int, int]) -> None:
+        """Put the cursor on ``(chunk index, granule)`` of the layout and scroll it into view."""
+        self.cursor = cursor_moves.clamp(self.grid, cursor)
+        self._cursor_changed(scroll=True)
+
     def move_cursor_to(self, chunk: genpool.Chunk, bit: int) -> None:
         """Put the cursor on granule ``bit`` of ``chunk``."""
         index = self._chunk_rows.get(id(chunk))
@@ -385,13 +390,9 @@ class BitmapView(ScrollView, can_focus=True):
         self.post_message(self.CursorMoved(self))
 
     def _update_selection(self) -> None:
-        info = self.cell_info()
-        record = info.allocation if info is not None else None
         selection = None
-        if record is not None and self.cursor is not None:
-            order = record.chunk.granule.bit_length() - 1
-            low = (record.addr - record.chunk.start_addr) >> order
-            selection = (self.cursor[0], low, low + (record.size >> order))
+        if self.pool is not None and self.cursor is not None:
+            selection = selected_extent(self.pool, self.grid, self.cursor)
         if selection != self._selection:
             self._selection = selection
             self.refresh()
@@ -400,20 +401,7 @@ class BitmapView(ScrollView, can_focus=True):
         """What the cell under the cursor holds (from the frozen picture while paused)."""
         if self.pool is None or self.cursor is None:
             return None
-        index, bit = self.cursor
-        if index >= len(self.grid.chunks):
-            return None
-        chunk = self.grid.chunks[index]
-        scale = self.grid.scale
-        first = bit // scale * scale
-        granules = max(0, min(scale, chunk.nbits - first))
-        bits = self._bits(chunk)
-        used = block_counts(bits, first, 1, granules)[0] if granules else 0
-        target = bit if scale == 1 else bits.find(1, first, first + granules)
-        record = None
-        if target >= 0 and target < len(bits) and bits[target]:
-            record = self.pool.allocation_at(chunk.address_of(target))
-        return CellInfo(self.pool, chunk, first, granules, used, record)
+        return cell_at(self.pool, self.grid, self.bits, self.cursor)
 
     def selected_allocation(self) -> genpool.Allocation | None:
         """The allocation under the cursor, if the pool tracks allocations."""

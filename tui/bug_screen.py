@@ -1,4 +1,4 @@
-"""The BUG modal: a PoolBug shown as the kernel's oops, with what was outstanding."""
+"""The BUG modal: a PoolBug, what was outstanding first, then the kernel-style report."""
 
 from __future__ import annotations
 
@@ -10,54 +10,64 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
 from .owners import callsite_text, owner_text
-from .report import kernel_report
+from .report import bug_site, kernel_report
 from .values import human_size
 
 __all__ = ["BugScreen"]
+
+#: Outstanding allocations listed in the modal; the allocations table (o) lists any number.
+LISTED = 500
 
 
 class BugScreen(ModalScreen[bool]):
     """Shows a :class:`genpool.PoolBug`; the pool is as it was before the call.
 
-    For a destroy that found allocations outstanding it lists them and
-    offers Cancel (dismissed with False) or Free all and destroy (True);
-    for every other bug it offers Close (False).
+    For a destroy that found allocations outstanding it lists them first
+    (address, size, owner, call site) and offers Cancel (dismissed with
+    False) or Free all and destroy (True); for every other bug it offers
+    Close (False).
     """
 
     CSS_PATH = "modal.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, bug: genpool.PoolBug, *, caller: str = "genpool_tui_action") -> None:
+    def __init__(self, bug: genpool.PoolBug) -> None:
         super().__init__()
         self.bug = bug
-        self.caller = caller
 
     def compose(self) -> ComposeResult:
-        """The kernel-style report, the outstanding allocations and the two choices."""
+        """The outstanding allocations, the report and the choices."""
         outstanding = self.bug.outstanding
+        site = bug_site(self.bug)
+        function = site[0] if site is not None else "gen_pool_free"
         with Vertical(id="bug-dialog", classes="dialog"):
-            yield Label("kernel BUG", id="bug-title", classes="dialog-title")
+            if outstanding:
+                title = f"BUG: {function} with {len(outstanding):,} allocation(s) outstanding"
+            else:
+                title = f"BUG in {function}"
+            yield Label(f"{title} — the pool is unchanged", id="bug-title", classes="dialog-title")
             with VerticalScroll(id="bug-body"):
-                yield Static(kernel_report(self.bug, self.caller), id="bug-report", markup=False)
                 if outstanding:
-                    yield Label(f"{len(outstanding)} allocation(s) outstanding:", classes="dialog-note")
                     table: DataTable[str] = DataTable(id="bug-outstanding", cursor_type="row", zebra_stripes=True)
                     table.add_columns("address", "size", "owner", "call site")
-                    for record in outstanding:
-                        table.add_row(
+                    table.add_rows(
+                        (
                             f"{record.addr:#x}",
                             human_size(record.size),
                             owner_text(record.owner),
                             callsite_text(record.info),
                         )
+                        for record in outstanding[:LISTED]
+                    )
                     yield table
-                yield Label("The pool is unchanged.", classes="dialog-note")
-            if outstanding:
-                with Horizontal(classes="dialog-buttons"):
+                    if len(outstanding) > LISTED:
+                        yield Label(f"… the first {LISTED}; the table (o) lists them all.", classes="dialog-note")
+                yield Static(kernel_report(self.bug), id="bug-report", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                if outstanding:
                     yield Button("Cancel", id="bug-cancel", variant="primary")
                     yield Button("Free all and destroy", id="bug-free-all", variant="error")
-            else:
-                with Horizontal(classes="dialog-buttons"):
+                else:
                     yield Button("Close", id="bug-cancel", variant="primary")
 
     def on_mount(self) -> None:

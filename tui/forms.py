@@ -127,7 +127,7 @@ class FormScreen(ModalScreen[object]):
                 result = self.apply()
         except genpool.PoolBug as bug:
             self.refuse(f"BUG: {str(bug).splitlines()[0]}")
-            self.app.push_screen(BugScreen(bug, caller=self.caller))
+            self.app.push_screen(BugScreen(bug))
             return
         except (ValueError, genpool.GenPoolError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -135,11 +135,6 @@ class FormScreen(ModalScreen[object]):
             self.refuse(f"WARN: {notices[0]}; {message}" if notices else message)
             return
         self.dismiss(result)
-
-    @property
-    def caller(self) -> str:
-        """The name the BUG report gives the TUI's side of the call."""
-        return "genpool_tui_" + type(self).__name__.removesuffix("Screen").lower()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in a field submits the form."""

@@ -1,10 +1,10 @@
-"""What is under the bitmap cursor: granule, physical address, and the allocation there."""
+"""What is under the bitmap cursor: granule, physical address, and every allocation in the cell."""
 
 from __future__ import annotations
 
 from textual.widgets import Static
 
-from .bitmap_view import CellInfo
+from .cell import CellInfo
 from .owners import callsite_text, owner_text
 from .values import human_size
 
@@ -12,7 +12,7 @@ __all__ = ["Inspector", "describe_cell"]
 
 
 def describe_cell(info: CellInfo | None, *, frozen: bool = False) -> str:
-    """Two lines about a cell: where it is, and whose it is."""
+    """Where the cell is, then every allocation in it, one a line (or why there is none)."""
     if info is None:
         return "no cell selected"
     chunk = info.chunk
@@ -24,16 +24,18 @@ def describe_cell(info: CellInfo | None, *, frozen: bool = False) -> str:
     else:
         last = chunk.address_of(info.first_bit + info.granules) - 1
         where = f"{address}-{last:#x}  {phys}  {info.used:,}/{info.granules:,} used"
-    record = info.allocation
-    if record is not None:
-        what = f"{owner_text(record.owner)}: {record.addr:#x} +{human_size(record.size)}  {callsite_text(record.info)}"
-    elif info.used:
-        what = "allocated (no tracker records the owner)"
-    else:
-        what = "free"
+    records = info.allocations
+    if len(records) > 1:
+        where += f"  {len(records)} allocations"
+    lines = [
+        f"{owner_text(record.owner)}: {record.addr:#x} +{human_size(record.size)}  {callsite_text(record.info)}"
+        for record in records
+    ]
+    if not lines:
+        lines = ["allocated (no tracker records the owner)" if info.used else "free"]
     if frozen:
-        what = "[paused] " + what
-    return f"{where}\n{what}"
+        lines[0] = "[paused] " + lines[0]
+    return "\n".join([where, *lines])
 
 
 class Inspector(Static):
@@ -45,5 +47,7 @@ class Inspector(Static):
         """Describe ``info`` (nothing is redrawn if the text is the same)."""
         text = describe_cell(info, frozen=frozen)
         if text != self._shown:
+            # The panel grows with the allocations listed: lay out only when the line count changes.
+            relayout = self._shown is None or text.count("\n") != self._shown.count("\n")
             self._shown = text
-            self.update(text, layout=False)
+            self.update(text, layout=relayout)

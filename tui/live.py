@@ -7,9 +7,10 @@ into a bounded queue, a C call that never touches a widget and never
 raises.  Once a frame the app :meth:`PoolFeed.drain`\\ s the queue into a
 :class:`Changes`: the dirty granule ranges of each chunk, merged per
 *page* of granules so that a burst of events costs a set of pages, not a
-message each; whether the chunk list changed; and the last few events
-for the log.  If the queue ever overflows between two frames the feed
-says so and the whole pool is redrawn, which is always correct.
+message each; whether the chunk list changed; and every event, for the
+log and for the age of each allocation.  If the queue ever overflows
+between two frames (in practice only while paused) the feed says so and
+the whole pool is redrawn, which is always correct.
 
 Nothing here imports Textual.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
 
 import genpool
 from genpool.events import Allocated, ChunkAdded, Destroyed, Event, Freed, Observer
@@ -28,8 +30,6 @@ __all__ = ["PAGE_SHIFT", "Changes", "PoolFeed"]
 PAGE_SHIFT = 8
 #: Events kept between two frames before the feed gives up and redraws everything.
 QUEUE_LIMIT = 1 << 16
-#: Events kept for the log per frame.
-LOG_LIMIT = 64
 #: More events than this in one frame is a flood: redraw everything rather than sort them out.
 FLOOD = 2048
 
@@ -46,8 +46,10 @@ class Changes:
     everything: bool = False
     #: Events seen, all kinds.
     count: int = 0
-    #: The last events, oldest first, at most :data:`LOG_LIMIT`.
-    recent: list[Event] = field(default_factory=list)
+    #: Every event drained, oldest first.
+    events: list[Event] = field(default_factory=list)
+    #: The queue was full: events older than ``events`` were lost (it filled while paused).
+    overflowed: bool = False
     #: The pool was destroyed.
     destroyed: bool = False
 
@@ -62,7 +64,7 @@ class PoolFeed:
     from one thread only (the UI's).
     """
 
-    __slots__ = ("pool", "_queue", "_observer", "total")
+    __slots__ = ("pool", "_queue", "_observer", "total", "births")
 
     def __init__(self, pool: genpool.Pool) -> None:
         self.pool = pool
@@ -70,6 +72,10 @@ class PoolFeed:
         self._observer: Observer | None = None
         #: Events drained so far.
         self.total = 0
+        #: Address -> index (counted as :attr:`total` counts) of the event that allocated there.
+        #: A free from that address forgets it, so the map holds about as many entries as there
+        #: are allocations.
+        self.births: dict[int, int] = {}
 
     def attach(self) -> None:
         """Start observing the pool."""
@@ -95,8 +101,9 @@ class PoolFeed:
 
         Each event costs a few set operations.  A flood (more than
         :data:`FLOOD` events since the last frame, where every row is
-        likely to have changed anyway) is not sorted out at all: the
-        changes say ``everything`` and keep only the last events.
+        likely to have changed anyway) is not sorted out into pages: the
+        changes say ``everything``.  Either way every event is handed on
+        (for the log) and each allocation's birth is noted (for its age).
         """
         queue = self._queue
         changes = Changes()
@@ -105,23 +112,35 @@ class PoolFeed:
             return changes
         popleft = queue.popleft
         changes.count = waiting
+        changes.overflowed = waiting >= QUEUE_LIMIT
+        births = self.births
+        # ``iter(popleft, None)`` pops in C; exactly ``waiting`` pops leave what arrives meanwhile queued.
+        drained = changes.events = list(islice(iter(popleft, None), waiting))
+        clock = self.total
         self.total += waiting
         if waiting > FLOOD:
             changes.everything = True
-            for _ in range(waiting - LOG_LIMIT):
-                popleft()
-            changes.recent = [popleft() for _ in range(LOG_LIMIT)]
+            forget = births.pop
+            for tick, event in enumerate(drained, clock):
+                kind = type(event)
+                if kind is Allocated:
+                    births[event.addr] = tick  # type: ignore[attr-defined]
+                elif kind is Freed:
+                    forget(event.start, None)  # type: ignore[attr-defined]
             changes.destroyed = self.pool.destroyed
             return changes
         order = self.pool.min_alloc_order
         pages = changes.pages
-        recent = changes.recent
-        for _ in range(waiting):
-            event = popleft()
+        for tick, event in enumerate(drained, clock):
             kind = type(event)
             if kind is Allocated or kind is Freed:
                 chunk = event.chunk  # type: ignore[attr-defined]
-                start = event.addr if kind is Allocated else event.start  # type: ignore[attr-defined]
+                if kind is Allocated:
+                    start = event.addr  # type: ignore[attr-defined]
+                    births[start] = tick
+                else:
+                    start = event.start  # type: ignore[attr-defined]
+                    births.pop(start, None)
                 first = (start - chunk.start_addr) >> order
                 low = first >> PAGE_SHIFT
                 high = (first + (event.nbytes >> order) - 1) >> PAGE_SHIFT  # type: ignore[attr-defined]
@@ -136,7 +155,4 @@ class PoolFeed:
             elif kind is ChunkAdded or kind is Destroyed:
                 changes.structure = True
                 changes.destroyed |= kind is Destroyed
-            recent.append(event)
-        if len(recent) > LOG_LIMIT:
-            del recent[:-LOG_LIMIT]
         return changes

@@ -30,6 +30,7 @@ __all__ = [
     "address_digits",
     "block_counts",
     "density_level",
+    "round_columns",
 ]
 
 #: Glyphs for a block of granules: free, up to a quarter used, half, three quarters, full.
@@ -106,7 +107,8 @@ class BitmapLayout:
     """Where every chunk's cells go for a given width and scale.
 
     ``width`` is the whole row in columns: the address ruler
-    (``label_width`` columns) and then ``columns`` cells.  Rows are worked
+    (``label_width`` columns) and then ``columns`` cells, a power of two
+    (:func:`round_columns`).  Rows are worked
     out on demand, so a layout of a chunk of a billion granules at scale 1
     costs no more than one of a single row.
     """
@@ -117,7 +119,7 @@ class BitmapLayout:
         self.width = width
         self.digits = address_digits(chunks)
         self.label_width = self.digits + 4  # "0x", the digits, " │"
-        self.columns = max(1, width - self.label_width)
+        self.columns = round_columns(width - self.label_width)
         titles: list[int] = []
         row = 0
         for index, chunk in enumerate(chunks):
@@ -131,7 +133,7 @@ class BitmapLayout:
     @staticmethod
     def fit_scale(chunks: tuple[genpool.Chunk, ...], width: int, height: int) -> int:
         """The smallest power-of-two scale at which every chunk fits in ``height`` rows."""
-        columns = max(1, width - address_digits(chunks) - 4)
+        columns = round_columns(width - address_digits(chunks) - 4)
         overhead = 2 * len(chunks) - 1
         scale = 1
         while scale < 1 << 62:
@@ -195,6 +197,15 @@ class BitmapLayout:
     def title_row(self, chunk_index: int) -> int:
         """The row of a chunk's title."""
         return self._titles[chunk_index]
+
+
+def round_columns(room: int) -> int:
+    """The cells a row holds in ``room`` columns: a power of two, so that a row spans a round number of bytes.
+
+    Row labels then read like ``0x40040000``, never ``0x40e40000``, at
+    the cost of up to half the width at some sizes.
+    """
+    return 1 << (max(1, room).bit_length() - 1)
 
 
 def address_digits(chunks: tuple[genpool.Chunk, ...]) -> int:

@@ -16,6 +16,7 @@ import genpool
 from .add_chunk import AddChunkScreen
 from .allocate import AllocateScreen
 from .bug_screen import BugScreen
+from .free_choice import FreeChoiceScreen
 from .free_form import FreeScreen
 from .new_pool import NewPoolScreen
 from .set_algorithm import SetAlgorithmScreen
@@ -65,18 +66,39 @@ class PoolActions:
                 self.view.move_cursor_to(chunk, bit)
 
     def action_free_selected(self) -> None:
-        """Free the allocation under the cursor."""
+        """Free the allocation under the cursor; with several in the cell, ask which one."""
         pool = self._pool_or_say()
         if pool is None:
             return
-        record = self.view.selected_allocation()
-        if record is None:
-            self.notify("Nothing allocated under the cursor.", severity="warning")
+        info = self.view.cell_info()
+        records = info.allocations if info is not None else ()
+        if not records:
+            untracked = info is not None and info.used
+            self.notify(
+                "No tracker knows these allocations: press F to free an address and size."
+                if untracked
+                else "Nothing allocated under the cursor.",
+                severity="warning",
+            )
             return
+        if len(records) > 1:
+            self.push_screen(FreeChoiceScreen(records), self._free_chosen)
+            return
+        self._free_record(pool, records[0])
+
+    def _free_chosen(self, record: genpool.Allocation | None) -> None:
+        if record is not None and self.current is not None:
+            self._free_record(self.current.pool, record)
+
+    def _free_record(self, pool: genpool.Pool, record: genpool.Allocation) -> None:
         try:
             pool.free(record.addr, record.size)
         except genpool.PoolBug as bug:
-            self.push_screen(BugScreen(bug, caller="genpool_tui_free_selected"), self._after)
+            self.push_screen(BugScreen(bug), self._after)
+            return
+        except genpool.GenPoolError as error:
+            # A read-only (watched or replayed) pool refuses every change.
+            self.notify(str(error).splitlines()[0], severity="error")
             return
         self.sync()
 
@@ -121,7 +143,7 @@ class PoolActions:
         try:
             pool.destroy()
         except genpool.PoolBug as bug:
-            self.push_screen(BugScreen(bug, caller="genpool_tui_destroy"), self._bug_decided(pool, bug))
+            self.push_screen(BugScreen(bug), self._bug_decided(pool, bug))
             return
         self.sync()
 

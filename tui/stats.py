@@ -20,13 +20,28 @@ from dataclasses import dataclass
 
 import genpool
 
-__all__ = ["PoolStats", "StatsScanner", "UsageHistory", "sparkline"]
+__all__ = ["ChunkStats", "PoolStats", "StatsScanner", "UsageHistory", "span_text", "sparkline"]
 
 _FREE_RUN = re.compile(rb"\x00+")
 #: Granules examined per step.
 STEP_BUDGET = 1 << 21
 #: Pools with at most this many granules count allocations exactly (from the trackers).
 EXACT_COUNT_LIMIT = 1 << 18
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkStats:
+    """One chunk's figures at the end of a scan."""
+
+    start_addr: int
+    size: int
+    avail: int
+    largest_free: int
+
+    @property
+    def used_fraction(self) -> float:
+        """Used bytes over size (0 for an empty chunk)."""
+        return (self.size - self.avail) / self.size if self.size else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +55,8 @@ class PoolStats:
     #: Whether ``allocations`` counts tracked allocations (else runs of used granules).
     exact: bool
     largest_free: int
+    #: Per chunk, in the order the pool walks them.
+    chunks: tuple[ChunkStats, ...] = ()
 
     @property
     def used(self) -> int:
@@ -129,7 +146,9 @@ class _Pass:
         self.pos = 0
         self.largest = 0
         self.runs = 0
-        self.previous_set = False
+        #: The largest free run of each chunk done so far.
+        self.chunk_largest: list[int] = []
+        self.chunk_best = 0
 
     def advance(self, budget: int) -> bool:
         """Examine about ``budget`` granules; True when every chunk is done."""
@@ -144,12 +163,15 @@ class _Pass:
                 end = nbits
             for match in _FREE_RUN.finditer(bits, pos, end):
                 length = match.end() - match.start()
-                if length > self.largest:
-                    self.largest = length
+                if length > self.chunk_best:
+                    self.chunk_best = length
             # Runs of set bits: each 0->1 edge, plus one if the slice opens on a set bit.
             self.runs += bits.count(b"\x00\x01", pos, end) + (1 if pos < end and bits[pos] == 1 else 0)
             budget -= end - pos + 1
             if end >= nbits:
+                self.chunk_largest.append(self.chunk_best)
+                self.largest = max(self.largest, self.chunk_best)
+                self.chunk_best = 0
                 self.index += 1
                 self.pos = 0
             else:
@@ -162,11 +184,15 @@ class _Pass:
         nbits = sum(chunk.nbits for chunk in self.chunks)
         exact = bool(pool.trackers) and nbits <= EXACT_COUNT_LIMIT
         count = len(pool.allocations()) if exact else self.runs
-        return PoolStats(pool.size, pool.avail, granule, count, exact, self.largest * granule)
+        chunks = tuple(
+            ChunkStats(chunk.start_addr, chunk.size, chunk.avail, largest * granule)
+            for chunk, largest in zip(self.chunks, self.chunk_largest, strict=True)
+        )
+        return PoolStats(pool.size, pool.avail, granule, count, exact, self.largest * granule, chunks)
 
 
 class UsageHistory:
-    """Used fraction over time, one sample per ``period`` seconds at most, for the sparkline.
+    """Used fraction and fragmentation over time, one sample per ``period`` seconds at most.
 
     A change within the same period replaces that period's sample, so a
     burst of changes costs one point; ``clock`` is injectable for tests.
@@ -174,18 +200,35 @@ class UsageHistory:
 
     def __init__(self, length: int = 60, period: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
         self.samples: deque[float] = deque(maxlen=length)
+        self.fragmentation: deque[float] = deque(maxlen=length)
+        self._times: deque[float] = deque(maxlen=length)
         self.period = period
         self.clock = clock
         self._last = float("-inf")
 
-    def record(self, used_fraction: float) -> None:
-        """Note the pool's used fraction now."""
+    def record(self, used_fraction: float, fragmentation: float = 0.0) -> None:
+        """Note the pool's used fraction and fragmentation now."""
         now = self.clock()
         if self.samples and now - self._last < self.period:
             self.samples[-1] = used_fraction
+            self.fragmentation[-1] = fragmentation
         else:
             self.samples.append(used_fraction)
+            self.fragmentation.append(fragmentation)
+            self._times.append(now)
             self._last = now
+
+    @property
+    def span(self) -> float:
+        """Seconds from the oldest sample kept to the newest."""
+        return self._times[-1] - self._times[0] if self._times else 0.0
+
+
+def span_text(seconds: float) -> str:
+    """``12 s``, ``3 min``: the time a plot covers, as a person reads it."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
 
 
 _BARS = " ▁▂▃▄▅▆▇█"

@@ -1,4 +1,4 @@
-"""Figures of the selected pool and a sparkline of its use over time."""
+"""Figures of the selected pool, its use and fragmentation over time, and a line per chunk."""
 
 from __future__ import annotations
 
@@ -6,43 +6,57 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from .stats import PoolStats, sparkline
+from .stats import PoolStats, UsageHistory, span_text, sparkline
 from .values import human_size
 
 __all__ = ["StatsPanel"]
 
 
 class StatsPanel(Vertical):
-    """Size, avail, used, allocations, largest free run, fragmentation; usage sparkline."""
+    """Size, avail, used, allocations (or runs), largest free run, fragmentation; plots; chunks."""
 
-    _shown: tuple[str, str] | None = None
+    _shown: tuple[str, str, str] | None = None
 
     def compose(self) -> ComposeResult:
-        """The figures and the usage sparkline."""
+        """The figures, the two plots and the per-chunk lines."""
         yield Static("", id="stats-figures", markup=False)
         yield Static("", id="stats-usage", markup=False)
+        yield Static("", id="stats-chunks", markup=False)
 
-    def show(self, stats: PoolStats | None, history: list[float], note: str = "") -> None:
-        """Show ``stats`` (None: no pool) and the usage ``history`` (fractions, oldest first)."""
-        if stats is None:
-            self._put(note or "no pool", "")
+    def show(self, stats: PoolStats | None, history: UsageHistory | None, note: str = "") -> None:
+        """Show ``stats`` (None: no pool) and the ``history`` of its use."""
+        if stats is None or history is None:
+            self._put(note or "no pool", "", "")
             return
-        count = f"{stats.allocations:,}" + ("" if stats.exact else " runs")
+        # Without a tracker (or on a pool too big to count exactly) the count is of runs of used granules.
+        count = f"allocs   {stats.allocations:,}" if stats.exact else f"runs     {stats.allocations:,}"
         lines = [
             f"size     {human_size(stats.size)}",
             f"avail    {human_size(stats.avail)}",
             f"used     {stats.used_fraction * 100:.1f}%",
-            f"allocs   {count}",
+            count,
             f"largest  {human_size(stats.largest_free)}",
             f"fragment {stats.fragmentation * 100:.1f}%",
         ]
         if note:
             lines.append(note)
         width = max(1, self.content_region.width or 20)
-        self._put("\n".join(lines), f"usage, 0-100%\n{sparkline(history, width)}")
+        span = span_text(history.span)
+        # Both plots run on a fixed 0-100 % scale over the span named.
+        plots = (
+            f"used %, last {span}\n{sparkline(list(history.samples), width)}\n"
+            f"frag %, last {span}\n{sparkline(list(history.fragmentation), width)}"
+        )
+        chunk_lines = [f"chunks ({len(stats.chunks)}): used, size, largest free"] + [
+            f"{chunk.start_addr:#x} {round(chunk.used_fraction * 100)}% {human_size(chunk.size)}"
+            f" {human_size(chunk.largest_free)}"
+            for chunk in stats.chunks
+        ]
+        self._put("\n".join(lines), plots, "\n".join(chunk_lines))
 
-    def _put(self, figures: str, usage: str) -> None:
-        if (figures, usage) != self._shown:
-            self._shown = (figures, usage)
+    def _put(self, figures: str, usage: str, chunks: str) -> None:
+        if (figures, usage, chunks) != self._shown:
+            self._shown = (figures, usage, chunks)
             self.query_one("#stats-figures", Static).update(figures, layout=False)
             self.query_one("#stats-usage", Static).update(usage, layout=False)
+            self.query_one("#stats-chunks", Static).update(chunks)

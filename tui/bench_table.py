@@ -1,0 +1,129 @@
+"""Benchmarks of the instrument parts of the TUI: the allocations table and finding.
+
+Run through ``python -m genpool.tui.bench``, which prints these with the
+drawing and live figures.  Each figure is the median of several runs in
+a headless app at 200x50, the work timed as a person waits for it: the
+answer computed and the visible rows drawn.
+
+*Table*: a pool with 100,000 outstanding allocations (``tag`` and
+``callsite`` trackers): opening the table, sorting it by size, filtering
+it by typed text, grouping it per owner.  *Finding*: on a 256 MiB
+order-3 pool (33.5 M granules, fragmented): go to an address, the next
+free run of at least 64 KiB, the largest free run.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+
+import genpool
+
+from . import finder
+from .app import GenpoolApp
+
+__all__ = ["finding_timings", "owned_pool", "table_timings"]
+
+
+def owned_pool(count: int = 100_000) -> genpool.Pool:
+    """A pool holding ``count`` small allocations of 37 owners, allocated from 5 call sites."""
+    pool = genpool.Pool(3, name="owned", trackers=("tag", "callsite"))
+    pool.add(0x1_0000_0000, max(1 << 20, count * 64))
+    for index in range(count):
+        pool.alloc(16 + (index % 5) * 8, owner=f"driver{index % 37}")
+    return pool
+
+
+def _median_ms(repeats: int, setup: Callable[[], object] | None, func: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def _draw(widget: object) -> None:
+    """Draw every visible line of a Line-API widget, as a frame would."""
+    height = widget.scrollable_content_region.height  # type: ignore[attr-defined]
+    for y in range(height):
+        widget.render_line(y)  # type: ignore[attr-defined]
+
+
+async def table_timings(pool: genpool.Pool, repeats: int) -> dict[str, float]:
+    """Milliseconds to open, sort, filter and group the table of ``pool`` (medians)."""
+    app = GenpoolApp([pool], remember_theme=False, theme="genpool-dark", frame_seconds=3600)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        panel = app.owners_panel
+
+        def close() -> None:
+            if app.table_open:
+                app.action_owners_table()
+
+        def open_table() -> None:
+            app.action_owners_table()
+            _draw(panel.view)
+
+        result = {"open": _median_ms(repeats, close, open_table)}
+        open_table()
+        await pilot.pause()
+
+        def sort() -> None:
+            panel.action_sort(1)
+            _draw(panel.view)
+
+        def filter_rows() -> None:
+            panel.filter_text = "driver3"
+            panel.ledger._haystack = None  # type: ignore[union-attr]  # time the first filter, not a cached one
+            panel._show()
+            _draw(panel.view)
+
+        def group() -> None:
+            panel.grouping = "owner"
+            panel._show()
+            _draw(panel.view)
+            panel.grouping = "allocations"
+
+        result["sort"] = _median_ms(repeats, None, sort)
+        result["filter"] = _median_ms(repeats, None, filter_rows)
+        panel.filter_text = ""
+        result["group"] = _median_ms(repeats, None, group)
+        result["rows"] = len(panel.ledger.rows) if panel.ledger is not None else 0
+    return result
+
+
+async def finding_timings(pool: genpool.Pool, repeats: int, seed: int = 3) -> dict[str, float]:
+    """Milliseconds to go to an address, find the next 64 KiB free run and the largest one (medians)."""
+    rng = random.Random(seed)
+    app = GenpoolApp([pool], remember_theme=False, theme="genpool-dark", frame_seconds=3600)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        view = app.view
+        chunk = pool.chunks[0]
+
+        def goto() -> None:
+            addr = chunk.start_addr + rng.randrange(chunk.size)
+            view.put_cursor(finder.locate_address(pool, view.grid.chunks, hex(addr)))
+            _draw(view)
+
+        def free_run() -> None:
+            view.put_cursor((0, rng.randrange(chunk.nbits // 2)))
+            app.free_run_bytes = 64 << 10
+            app.action_next_free_run(1)
+            _draw(view)
+
+        def largest() -> None:
+            app.action_largest_free_run()
+            _draw(view)
+
+        result = {
+            "goto": _median_ms(repeats, None, goto),
+            "free_run": _median_ms(repeats, None, free_run),
+            "largest": _median_ms(repeats, None, largest),
+        }
+    return result
