@@ -7,18 +7,21 @@ less than 50 % is used, free a random live allocation when more than
 attempt or one free, made through the public :class:`genpool.Pool` API.
 
 Each run is compared with a naive baseline measured in the same process:
-first fit by ``bytearray.find`` from bit 0, with no index.
+first fit by ``bytearray.find`` from bit 0, with no index, behind a lock
+and an argument check as every shared allocator needs.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 from .algorithm import AlignData, FixedData
-from .errors import NoSpace
+from .errors import InvalidArgument, NoSpace
+from .levels import ONES, ZEROS
 from .pool import Pool
 
 __all__ = ["NaivePool", "Result", "Workload", "fill", "fragmentation", "fragmented_alloc_free", "steady_state"]
@@ -81,29 +84,41 @@ class Result:
 
 
 class NaivePool:
-    """The baseline: first fit from bit 0 with ``bytearray.find`` and nothing else."""
+    """The baseline: first fit from bit 0 with ``bytearray.find``, with only what any allocator must do.
+
+    Like :class:`genpool.Pool` it checks its arguments and holds a lock
+    around each change, so that a comparison measures the search and its
+    bookkeeping, not the safety every shared allocator needs.
+    """
 
     def __init__(self, order: int, size: int) -> None:
         self.order = order
         self.bits = bytearray(size >> order)
         self.avail = size
+        self.lock = threading.Lock()
 
     def alloc(self, size: int, **_: object) -> int:
-        """First fit from bit 0; raises NoSpace."""
+        """First fit from bit 0; raises NoSpace, or InvalidArgument for a size that is not a positive int."""
+        if type(size) is not int or size <= 0:
+            raise InvalidArgument(f"size {size!r} is not a positive integer")
         nbits = (size + (1 << self.order) - 1) >> self.order
-        start = self.bits.find(bytes(nbits)) if size <= self.avail else -1
-        if start < 0:
-            raise NoSpace(f"no room for {size} bytes")
-        self.bits[start : start + nbits] = b"\x01" * nbits
-        self.avail -= nbits << self.order
+        with self.lock:
+            start = self.bits.find(ZEROS[nbits]) if size <= self.avail else -1
+            if start < 0:
+                raise NoSpace(f"no room for {size} bytes")
+            self.bits[start : start + nbits] = ONES[nbits]
+            self.avail -= nbits << self.order
         return BASE + (start << self.order)
 
     def free(self, addr: int, size: int) -> None:
-        """Clear the bits; no checks."""
+        """Clear the bits; checks only the argument types."""
+        if type(addr) is not int or type(size) is not int or addr < BASE or size < 0:
+            raise InvalidArgument(f"cannot free {size!r} bytes at {addr!r}")
         nbits = (size + (1 << self.order) - 1) >> self.order
         start = (addr - BASE) >> self.order
-        self.bits[start : start + nbits] = bytes(nbits)
-        self.avail += nbits << self.order
+        with self.lock:
+            self.bits[start : start + nbits] = ZEROS[nbits]
+            self.avail += nbits << self.order
 
 
 def _algorithm_data(algorithm: str, order: int) -> object:
@@ -127,6 +142,7 @@ def steady_state(
     observer: bool = False,
     time_limit: float | None = None,
     progress: Callable[[int], None] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Result:
     """Run the steady-state workload and measure its steps (not the prefill).
 
@@ -134,6 +150,9 @@ def steady_state(
     ownership tracking and watching cost.  The prefill is first fit for every algorithm, so all start from the
     same pool.  ``fixed_alloc`` asks for a random granule each step.
     ``time_limit`` stops a slow run early; ops/s counts the steps done.
+    ``clock`` is wall time unless given (``time.process_time`` counts only
+    this process's CPU time, which other programs on the machine do not
+    inflate).
     """
     workload = Workload.make(pool_size, order, steps, seed)
     granule = 1 << order
@@ -162,8 +181,8 @@ def steady_state(
     taken = [-(-size // granule) * granule for size in sizes]
     low, high = LOW * pool_size, HIGH * pool_size
     failed = done = 0
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    start = time.perf_counter()
+    deadline = None if time_limit is None else clock() + time_limit
+    start = clock()
     for batch in range(0, steps, _BATCH):
         done = min(batch + _BATCH, steps)
         for step in range(batch, done):
@@ -185,9 +204,9 @@ def steady_state(
                 used -= freed[2]
         if progress is not None:
             progress(done)
-        if deadline is not None and time.perf_counter() > deadline:
+        if deadline is not None and clock() > deadline:
             break
-    seconds = time.perf_counter() - start
+    seconds = clock() - start
     bits: bytes | bytearray
     if isinstance(pool, NaivePool):
         bits, footprint = pool.bits, len(pool.bits)
@@ -224,7 +243,7 @@ def fragmentation(bits: bytes | bytearray) -> float:
     return 1.0 - largest / free
 
 
-def fill(pool_size: int, order: int, seed: int) -> Result:
+def fill(pool_size: int, order: int, seed: int, clock: Callable[[], float] = time.perf_counter) -> Result:
     """Allocate into an empty pool by first fit until the first request that does not fit."""
     rng = random.Random(seed)
     # Twice as many requests as the average size fits: the pool is full well before they run out.
@@ -235,14 +254,14 @@ def fill(pool_size: int, order: int, seed: int) -> Result:
     pool.add(BASE, pool_size)
     alloc = pool.alloc
     count = 0
-    start = time.perf_counter()
+    start = clock()
     for size in requests:
         try:
             alloc(size)
         except NoSpace:
             break
         count += 1
-    seconds = time.perf_counter() - start
+    seconds = clock() - start
     bitmap = pool.chunks[0].bitmap
     return Result(
         "fill",
@@ -258,7 +277,9 @@ def fill(pool_size: int, order: int, seed: int) -> Result:
     )
 
 
-def fragmented_alloc_free(pool_size: int, order: int, repeats: int) -> Iterator[float]:
+def fragmented_alloc_free(
+    pool_size: int, order: int, repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> Iterator[float]:
     """Seconds per 4 KiB alloc+free in a pool of 1-granule holes with only its last 4 KiB free.
 
     The pattern (every other granule allocated) is written straight into
@@ -273,7 +294,7 @@ def fragmented_alloc_free(pool_size: int, order: int, repeats: int) -> Iterator[
     chunk.bitmap._load(bytes(pattern))
     chunk._avail = pool_size - (pattern.count(1) << order)
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         addr = pool.alloc(4096)
         pool.free(addr, 4096)
-        yield time.perf_counter() - start
+        yield clock() - start

@@ -11,7 +11,11 @@ or more keeps an index beside it: a :class:`~genpool.runlist.RunList`
 of its long free runs, or, past a million bits, where a list of runs
 would grow too long to edit, a :class:`~genpool.runindex.RunIndex` of
 per-block bounds.  Every bitmap also keeps a lower bound on its first
-clear bit.  None of these changes an answer, only how fast it is found.
+clear bit.  An indexed bitmap makes two more indexes when first asked: a
+:class:`~genpool.runsizes.RunSizes` of its free runs by length, for best
+and worst fit, and an :class:`~genpool.alignindex.AlignIndex` per
+alignment, for aligned first fits.  None of these changes an answer, only
+how fast it is found.
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ import os
 import sys
 from collections.abc import Iterator
 
-from .args import MASK64
+from .alignindex import STRIDES, AlignIndex
+from .alignindex import note_clear as note_aligned_clear
+from .args import check_size
 from .errors import InvalidArgument
+from .kernelloop import first_fit_failure, kernel_loop, last_merge
 from .levels import ONES, ZEROS
 from .runindex import RunIndex
 from .runlist import RunList
+from .runsizes import RunSizes
 
 __all__ = ["MAX_NBITS", "Bitmap"]
 
@@ -42,7 +50,6 @@ def _memory_size() -> int:
 #: after trying to allocate its bitmap.
 MAX_NBITS = _memory_size()
 
-_SET_THEN_CLEAR = b"\x01\x00"
 # Bitmaps this large keep a RunList, and from _BLOCKS_FROM on a RunIndex;
 # below _LISTED_FROM a plain scan is as fast.
 _LISTED_FROM = 1 << 15
@@ -72,7 +79,7 @@ class Bitmap:
     :meth:`runs`, :meth:`counts` or :attr:`raw`, which only read the bits.
     """
 
-    __slots__ = ("_bits", "_nbits", "_first_clear", "_index")
+    __slots__ = ("_bits", "_nbits", "_first_clear", "_index", "_sizes", "_aligned")
 
     def __init__(self, nbits: int) -> None:
         self._bits = bytearray(nbits)
@@ -80,6 +87,10 @@ class Bitmap:
         # A lower bound on the first clear bit: every search may start here.
         self._first_clear = 0
         self._index = _index_for(self._bits)
+        # The free runs by length, made when a best or worst fit first asks.
+        self._sizes: RunSizes | None = None
+        # Aligned-fit indexes by (stride, offset), made when an aligned search first asks.
+        self._aligned: dict[tuple[int, int], AlignIndex] = {}
 
     @property
     def nbits(self) -> int:
@@ -136,7 +147,7 @@ class Bitmap:
             found = bits.find(ZEROS[nr], pos, size)
         if found >= 0:
             return found
-        return self._first_fit_failure(size, start, nr)
+        return first_fit_failure(self._bits, size, start, nr)
 
     def find_next_zero_area_off(self, size: int, start: int, nr: int, align_mask: int, align_offset: int) -> int:
         """``bitmap_find_next_zero_area_off``, exactly as ``lib/bitmap.c``.
@@ -151,81 +162,126 @@ class Bitmap:
         if start < 0 or nr < 0 or align_mask < 0 or align_offset < 0:
             raise InvalidArgument("bitmap search arguments must be non-negative")
         if nr == 0 or align_mask & (align_mask + 1):
-            return self._kernel_loop(size, start, nr, align_mask, align_offset)
+            return kernel_loop(self._bits, size, start, nr, align_mask, align_offset)
         if not (align_mask or align_offset):
             return self.find_next_zero_area(size, start, nr)
         begin = start if start > self._first_clear else self._first_clear
         found = self._find_aligned(size, begin, nr, align_mask, align_offset)
         if found >= 0:
             return found
-        resume = self._last_merge(size, start, nr, align_mask, align_offset)
-        return self._kernel_loop(size, resume, nr, align_mask, align_offset)
+        resume = last_merge(self._bits, size, start, nr, align_mask, align_offset)
+        return kernel_loop(self._bits, size, resume, nr, align_mask, align_offset)
 
     def _find_aligned(self, size: int, pos: int, nr: int, mask: int, offset: int) -> int:
         """Lowest aligned free area at or after ``pos``, or -1.
 
-        Jumps from one run of at least ``nr`` free bits to the next; within
-        a run only its first aligned index can be the answer.
+        A large bitmap asks an :class:`~genpool.alignindex.AlignIndex` when
+        the area fits in one aligned slot; otherwise the search jumps from
+        one run of at least ``nr`` free bits to the next, within which only
+        the first aligned index can be the answer.
         """
+        stride = mask + 1
+        if self._index is not None and nr <= stride and stride.bit_length() - 1 in STRIDES:
+            if not self._index.may_hold(nr):
+                return -1  # no run is long enough: the aligned index need not look
+            key = (stride, offset % stride)
+            aligned = self._aligned.get(key)
+            if aligned is None:
+                aligned = self._aligned[key] = AlignIndex(self._bits, stride, offset)
+            return aligned.find(nr, pos, size)
         bits = self._bits
         while pos < size:
             run = self._index.find(nr, pos, size) if self._index is not None else bits.find(ZEROS[nr], pos, size)
             if run < 0:
                 return -1
             index = ((run + offset + mask) & ~mask) - offset
-            run_end = bits.find(1, run, size)
-            if run_end < 0:
-                run_end = size
-            if index + nr <= run_end:
-                return index
-            pos = run_end + 1
-        return -1
-
-    def _first_fit_failure(self, size: int, start: int, nr: int) -> int:
-        """The kernel's failure value for an unaligned search with no answer.
-
-        The kernel's loop visits the free run holding the first clear bit
-        at or after ``start``, then the start of every later free run, and
-        gives up at the first one that begins past ``size - nr``.
-        """
-        last_fit = size - nr + 1
-        first_clear = self.find_next_zero_bit(size, start)
-        if first_clear >= last_fit:
-            return first_clear + nr
-        edge = self._bits.find(_SET_THEN_CLEAR, last_fit - 1, size)
-        return (edge + 1 if edge >= 0 else size) + nr
-
-    def _last_merge(self, size: int, start: int, nr: int, mask: int, offset: int) -> int:
-        """Where the kernel's loop can resume with the same result, when nothing fits.
-
-        Every candidate of the loop is an aligned index, and the loop stops
-        at the first past ``size - nr``.  Whenever it meets a set bit at an
-        aligned index ``q <= size - nr`` -- as a candidate, as the first
-        set bit of a window, or by jumping past it -- it goes on as if
-        restarted at ``q + 1``.  So only the last such bit matters, and
-        the loop need not walk a large fragmented bitmap from ``start``.
-        """
-        stride = mask + 1
-        first = ((start + offset + mask) & ~mask) - offset
-        last = size - nr
-        if first > last:
-            return start
-        hit = self._bits[first : last + 1 : stride].rfind(1)
-        return start if hit < 0 else first + hit * stride + 1
-
-    def _kernel_loop(self, size: int, start: int, nr: int, mask: int, offset: int) -> int:
-        """``bitmap_find_next_zero_area_off`` step by step, in 64-bit arithmetic."""
-        bits = self._bits
-        while True:
-            index = self.find_next_zero_bit(size, start)
-            index = (((index + offset + mask) & ~mask & MASK64) - offset) & MASK64
-            end = (index + nr) & MASK64
-            if end > size:
-                return end
-            busy = bits.find(1, index, end) if index < end else -1
+            if index + nr > size:
+                return -1
+            # The run is clear up to ``index``: its end, if before ``index + nr``,
+            # is the first set bit of the window (the run itself may be huge).
+            busy = bits.find(1, index, index + nr)
             if busy < 0:
                 return index
-            start = busy + 1
+            pos = busy + 1
+        return -1
+
+    # -- free-run summaries, for best, worst and other fits ----------------
+
+    def free_runs(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+        """Yield ``(first_bit, length)`` of each run of clear bits in ``[start, end)``, clipped to it."""
+        start = check_size(start, "start")
+        end = self._nbits if end is None else min(check_size(end, "end"), self._nbits)
+        bits = self._bits
+        pos = bits.find(0, start, end)
+        while pos >= 0:
+            stop = bits.find(1, pos, end)
+            if stop < 0:
+                stop = end
+            yield pos, stop - pos
+            pos = bits.find(0, stop, end)
+
+    def next_free_run(self, size: int, start: int, nr: int) -> tuple[int, int]:
+        """``(first_bit, length)`` of the first run of at least ``nr`` clear bits in ``[start, size)``.
+
+        A run that began before ``start`` counts from ``start``; returns
+        ``(size, 0)`` when there is none.  Uses the index, so it costs
+        about as much as :meth:`find_next_zero_area`, whatever lies between.
+        """
+        self._check_size(size)
+        start, nr = check_size(start, "start"), check_size(nr, "nr")
+        first = self.find_next_zero_area(size, start, nr)
+        if first + nr > size or first >= size:
+            return size, 0
+        stop = self._bits.find(1, first + nr, size)
+        return first, (size if stop < 0 else stop) - first
+
+    def smallest_free_run(self, nr: int) -> tuple[int, int]:
+        """``(first_bit, length)`` of the shortest run of at least ``nr`` clear bits, the lowest on ties.
+
+        Over the whole bitmap; ``(nbits, 0)`` when no run is long enough.
+        This is the kernel's best fit (``gen_pool_best_fit`` from bit 0).
+        A large bitmap answers from an index of its runs by length, made
+        on first use (so call it, like the searches, with the pool locked).
+        """
+        nr = check_size(nr, "nr")
+        nbits = self._nbits
+        if self.find_next_zero_area(nbits, 0, nr) >= nbits:
+            return nbits, 0  # nothing fits: the index is not needed
+        if self._index is not None:
+            if self._sizes is None:
+                self._sizes = RunSizes(self._bits)
+            first, length = self._sizes.smallest(nr)
+            return (first, length) if first >= 0 else (nbits, 0)
+        bits = self._bits
+        best, best_length = nbits, 0
+        needle = ZEROS[nr] if nr else b"\x00"
+        pos = bits.find(needle)
+        while pos >= 0:
+            stop = bits.find(1, pos + nr)
+            length = (nbits if stop < 0 else stop) - pos
+            if not best_length or length < best_length:
+                best, best_length = pos, length
+                if length == nr:
+                    break
+            pos = -1 if stop < 0 else bits.find(needle, stop + 1)
+        return best, best_length
+
+    def largest_free_run(self) -> tuple[int, int]:
+        """``(first_bit, length)`` of the longest run of clear bits, the lowest on ties; ``(nbits, 0)`` if none.
+
+        A large bitmap answers from its index of runs by length, as
+        :meth:`smallest_free_run` does.
+        """
+        if self._index is not None:
+            if self._sizes is None:
+                self._sizes = RunSizes(self._bits)
+            first, length = self._sizes.largest()
+            return (first, length) if first >= 0 else (self._nbits, 0)
+        best, best_length = self._nbits, 0
+        for first, length in self.free_runs():
+            if length > best_length:
+                best, best_length = first, length
+        return best, best_length
 
     # -- changing bits ---------------------------------------------------
 
@@ -244,6 +300,9 @@ class Bitmap:
             self._first_clear = end
         if self._index is not None:
             self._index.note_set(start, end)
+            # Only a bitmap with an index keeps runs by length.
+            if self._sizes is not None:
+                self._sizes.note_set(start, end)
         return True
 
     def clear(self, start: int, nr: int) -> bool:
@@ -261,6 +320,11 @@ class Bitmap:
             self._first_clear = start
         if self._index is not None:
             self._index.note_clear(start, end)
+            # Only a bitmap with an index keeps runs by length or aligned-fit indexes.
+            if self._sizes is not None:
+                self._sizes.note_clear(start, end)
+            if self._aligned:
+                note_aligned_clear(self._aligned.values(), bits, start, end)
         return True
 
     # -- reading for display ---------------------------------------------
@@ -288,7 +352,9 @@ class Bitmap:
 
     def footprint(self) -> int:
         """Bytes of memory the bits and their index take."""
-        return self._nbits + (self._index.footprint() if self._index is not None else 0)
+        index = self._index.footprint() if self._index is not None else 0
+        extra = sum(aligned.footprint() for aligned in self._aligned.values())
+        return self._nbits + index + extra + (self._sizes.footprint() if self._sizes is not None else 0)
 
     def _load(self, bits: bytes) -> None:
         """Replace every bit at once (for benchmarks and tests that need a given picture)."""
@@ -299,6 +365,8 @@ class Bitmap:
         self._first_clear = self._nbits if found < 0 else found
         if self._index is not None:
             self._index = type(self._index)(self._bits)
+        self._sizes = None
+        self._aligned = {}
 
     @property
     def raw(self) -> bytearray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import sys
 from collections.abc import Callable, Sequence
 from typing import cast
@@ -77,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--baseline-seconds", type=float, default=5.0, metavar="S", help="stop the baseline after S seconds (default 5)"
     )
     bench.add_argument("--suite", action="store_true", help="run every case of the README's performance table")
+    bench.add_argument("--repeat", type=_positive, default=3, help="repeats of each --suite row (default 3)")
     bench.add_argument("--json", action="store_true", help="print results as JSON")
     bench.set_defaults(run=_run_bench)
     plugins = commands.add_parser(
@@ -129,7 +129,7 @@ def _run_bench(args: argparse.Namespace) -> int:
     results: list[dict[str, object]] = []
     try:
         if args.suite:
-            results = _suite(args, task)
+            return _suite(args, task)
         else:
             for algorithm in args.algorithms or BUILTIN_ALGORITHMS:
                 result = bench.steady_state(
@@ -160,59 +160,17 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], None]]) -> list[dict[str, object]]:
-    """Every row of the performance table in the README."""
-    from . import bench
+def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], None]]) -> int:
+    """Every row of the README's performance table, with its target and whether it is met."""
+    from .bench_suite import print_rows, run_suite
 
-    results: list[dict[str, object]] = []
-    for pool_size, order in ((1 << 20, 3), (256 << 20, 3), (1 << 20, 6)):
-        label = f"{pool_size >> 20} MiB order {order}"
-        ours = bench.steady_state(
-            "first_fit", pool_size, order, args.steps, args.seed, progress=task(label, args.steps)
-        )
-        naive = bench.steady_state(
-            "first_fit",
-            pool_size,
-            order,
-            args.steps,
-            args.seed,
-            naive=True,
-            time_limit=args.baseline_seconds,
-            progress=task(label + " naive", args.steps),
-        )
-        for result in (ours, naive):
-            row = result.as_dict()
-            row["vs_naive"] = result.ops_per_second / naive.ops_per_second
-            results.append(row)
-    bare = cast(float, results[0]["ops_per_second"])
-    for trackers, observer in ((("tag",), False), (("callsite",), False), ((), True)):
-        result = bench.steady_state(
-            "first_fit",
-            1 << 20,
-            3,
-            args.steps,
-            args.seed,
-            trackers=trackers,
-            observer=observer,
-            progress=task("overhead " + "+".join(trackers) + (" observer" if observer else ""), args.steps),
-        )
-        row = result.as_dict()
-        row["vs_bare"] = bare / result.ops_per_second
-        results.append(row)
-    results.append(bench.fill(256 << 20, 3, args.seed).as_dict())
-    times = list(bench.fragmented_alloc_free(256 << 20, 3, 1000))
-    results.append(
-        {
-            "case": "fragmented 4 KiB alloc+free",
-            "algorithm": "first_fit",
-            "pool_size": 256 << 20,
-            "order": 3,
-            "first_us": times[0] * 1e6,
-            "median_us": statistics.median(times) * 1e6,
-            "max_us": max(times) * 1e6,
-        }
-    )
-    return results
+    rows = run_suite(args.steps, args.seed, args.repeat, args.baseline_seconds, task)
+    if args.json:
+        json.dump([row.as_dict() for row in rows], sys.stdout, indent=2)
+        print()
+    else:
+        print_rows(rows)
+    return 0
 
 
 def plugin_listing() -> list[dict[str, object]]:
@@ -276,14 +234,10 @@ def _print_table(results: list[dict[str, object]]) -> None:
         case, algorithm = str(row["case"]), str(row["algorithm"])
         if case.startswith("steady-state"):
             label = algorithm + case.removeprefix("steady-state")
-        elif "median_us" in row:
-            label = f"{case}: median {row['median_us']:.1f} µs, first {row['first_us']:.1f}, max {row['max_us']:.1f}"
         else:
             label = f"{case} ({algorithm})"
         if "vs_naive" in row:
             ratio = f"{row['vs_naive']:.2f}x naive"
-        elif "vs_bare" in row:
-            ratio = f"{row['vs_bare']:.2f}x cost"
         else:
             ratio = ""
         rows.append(

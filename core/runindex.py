@@ -135,6 +135,10 @@ class RunIndex:
             group = match.start()
             block = group << _GROUP_SHIFT
 
+    def may_hold(self, nr: int) -> bool:
+        """False when no run of ``nr`` clear bits can exist (a cheap look at the group bounds)."""
+        return AT_LEAST[LEVEL[nr if nr <= CAP else CAP]].search(self._groups) is not None
+
     # -- keeping in step -------------------------------------------------
 
     def _rescan(self, block: int) -> None:

@@ -99,6 +99,10 @@ class RunList:
             index += 1
         return -1
 
+    def may_hold(self, nr: int) -> bool:
+        """False when no run of ``nr`` clear bits exists (runs too short to list always may)."""
+        return nr < SHORTEST or AT_LEAST[LEVEL[nr if nr < CAP else CAP]].search(self._levels) is not None
+
     # -- keeping in step -------------------------------------------------
 
     def note_set(self, start: int, end: int) -> None:

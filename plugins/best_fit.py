@@ -12,8 +12,14 @@ def best_fit(bitmap: Bitmap, size: int, start: int, nr: int, data: Any, pool: An
     """The smallest free run that holds ``nr`` bits, lowest on ties, within one chunk.
 
     Stops at the first run of exactly ``nr`` bits; returns ``size`` when
-    nothing fits.
+    nothing fits.  The search a pool makes (from bit 0 over the whole
+    bitmap) is :meth:`~genpool.Bitmap.smallest_free_run`, which gives the
+    same answer from an index on a large bitmap; any other is the
+    kernel's loop.
     """
+    if start == 0 and size == bitmap.nbits and nr:
+        first, length = bitmap.smallest_free_run(nr)
+        return first if length else size
     start_bit = size
     length = size + 1
     index = bitmap.find_next_zero_area(size, start, nr, 0)

@@ -17,7 +17,8 @@ def fixed_alloc(bitmap: Bitmap, size: int, start: int, nr: int, data: FixedData,
     The offset is relative to each chunk's start, so the pool tries it in
     every chunk in turn.  An offset that is not a whole number of granules
     is refused with a :class:`~genpool.KernelWarning` (the kernel's
-    ``WARN_ON``).
+    ``WARN_ON``).  Looks only at the ``nr`` bits asked for, so it takes
+    the same time in a chunk of any size.
     """
     order = pool.min_alloc_order
     offset_bit = data.offset >> order
@@ -28,10 +29,16 @@ def fixed_alloc(bitmap: Bitmap, size: int, start: int, nr: int, data: FixedData,
             stacklevel=2,
         )
         return size
-    start_bit = bitmap.find_next_zero_area(size, start + offset_bit, nr, 0)
-    if start_bit != offset_bit:
-        start_bit = size
-    return start_bit
+    if nr == 0:
+        start_bit = bitmap.find_next_zero_area(size, start + offset_bit, nr, 0)
+        return start_bit if start_bit == offset_bit else size
+    # The kernel's first fit from ``start + offset_bit`` lands on ``offset_bit``
+    # only when ``start`` is 0 and those bits are clear (test just them), or
+    # when its failure value past an empty range, ``size + nr``, happens to.
+    end = offset_bit + nr
+    if start or end > size:
+        return offset_bit if start + offset_bit >= size and size + nr == offset_bit else size
+    return offset_bit if bitmap.find_next_bit(end, offset_bit) == end else size
 
 
 @hookimpl

@@ -628,7 +628,7 @@ def test_aligned_failure_values_match_the_kernel_loop(bits: bytes, data: st.Data
     """Aligned searches that find nothing return what the kernel's loop returns.
 
     genpool resumes the loop at the last aligned set bit it can (see
-    Bitmap._last_merge); dense small bitmaps with every mask and offset
+    genpool.kernelloop.last_merge); dense small bitmaps with every mask and offset
     check that shortcut.  The example is one it once got wrong (the set
     bit at an aligned index just past ``size - nr``).
     """

@@ -15,14 +15,19 @@ import genpool
 
 
 def worst_fit(bitmap: genpool.Bitmap, size: int, start: int, nr: int, data: Any, pool: Any, start_addr: int) -> int:
-    """Start of the largest run of at least ``nr`` clear bits, or ``size`` if none."""
+    """Start of the largest run of at least ``nr`` clear bits (lowest on ties), or ``size`` if none.
+
+    What a pool asks -- from bit 0 over the whole bitmap -- is
+    ``bitmap.largest_free_run()``, which a large bitmap answers from an
+    index in a few C calls; any other range walks its free runs.
+    """
+    if start == 0 and size == bitmap.nbits:
+        first, length = bitmap.largest_free_run()
+        return first if length and length >= nr else size
     best_start, best_length = size, 0
-    pos = bitmap.find_next_zero_bit(size, start)
-    while pos < size:
-        end = bitmap.find_next_bit(size, pos)
-        if end - pos >= nr and end - pos > best_length:
-            best_start, best_length = pos, end - pos
-        pos = bitmap.find_next_zero_bit(size, end)
+    for first, length in bitmap.free_runs(start, size):
+        if length >= nr and length > best_length:
+            best_start, best_length = first, length
     return best_start
 
 
