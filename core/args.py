@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import operator
+import os
 
 from .errors import InvalidArgument
 
-__all__ = ["ADDRESS_LIMIT", "MASK64", "check_address", "check_nid", "check_order", "check_size"]
+__all__ = [
+    "ADDRESS_LIMIT",
+    "MASK64",
+    "check_address",
+    "check_bitmap_bits",
+    "check_nid",
+    "check_order",
+    "check_size",
+    "physical_memory",
+]
 
 ADDRESS_LIMIT = 1 << 64
 #: ``x & MASK64``: ``x`` in 64-bit unsigned arithmetic, as the kernel computes addresses.
@@ -20,6 +31,9 @@ def _integer(value: object, what: str) -> int:
         return operator.index(value)
     except TypeError:
         raise InvalidArgument(f"{what} must be an integer, not {type(value).__name__}") from None
+    except Exception as exc:
+        # A hostile ``__index__`` may raise anything; the caller still gets an error naming the argument.
+        raise InvalidArgument(f"{what}: {type(value).__name__}.__index__ raised {type(exc).__name__}: {exc}") from exc
 
 
 def check_size(value: object, what: str = "size") -> int:
@@ -54,3 +68,21 @@ def check_nid(value: object) -> int:
     if nid < -1:
         raise InvalidArgument(f"nid {nid} is neither -1 nor a node number")
     return nid
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory in this machine (2**64 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return ADDRESS_LIMIT
+
+
+def check_bitmap_bits(value: object, what: str = "nbits") -> int:
+    """A bitmap's bit count, refused (``ENOMEM``) when its byte per bit could not fit in memory."""
+    nbits = check_size(value, what)
+    if nbits > physical_memory():
+        raise InvalidArgument(
+            f"a bitmap of {nbits} bits needs {nbits} bytes, more than this machine's memory", errno=errno.ENOMEM
+        )
+    return nbits

@@ -104,6 +104,15 @@ class Chunk:
         """The buffer backing the chunk, if one was given."""
         return self._memory
 
+    def _release_memory(self) -> None:
+        """Let go of the backing buffer (the pool is being destroyed), so its owner can close it."""
+        if self._memory is not None:
+            try:
+                self._memory.release()
+            except BufferError:
+                pass  # views handed out by Pool.view() still hold it; they keep it alive, not the pool
+            self._memory = None
+
     def contains(self, addr: int) -> bool:
         """Whether ``addr`` lies in the chunk."""
         return self._start <= addr <= self._end

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno as _errno
+import logging
+import warnings
 
-__all__ = ["GenPoolError", "InvalidArgument", "KernelWarning", "NoSpace", "PluginError", "PoolBug"]
+__all__ = ["GenPoolError", "InvalidArgument", "KernelWarning", "NoSpace", "PluginError", "PoolBug", "explain", "report"]
 
 
 class GenPoolError(Exception):
@@ -47,3 +49,25 @@ class PluginError(GenPoolError):
 
 class KernelWarning(UserWarning):
     """Where the kernel would ``WARN_ON``: suspicious input that was refused."""
+
+
+def report(message: str, category: type[Warning], stacklevel: int = 2) -> None:
+    """Warn with ``message``, and never raise, whatever the warnings filter.
+
+    Used where a plugin's failure must not break the operation that met
+    it: under an ``error`` filter (``python -W error``, pytest's
+    ``filterwarnings = error``) the warning would become an exception, so
+    it goes to the ``genpool`` logger instead.
+    """
+    try:
+        warnings.warn(message, category, stacklevel=stacklevel + 1)
+    except Exception:
+        logging.getLogger("genpool").warning("%s: %s", category.__name__, message)
+
+
+def explain(exc: BaseException) -> str:
+    """``"TypeName: message"`` for an exception a plugin raised, even if its ``__str__`` raises too."""
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:
+        return f"{type(exc).__name__} (unprintable)"

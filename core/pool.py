@@ -10,15 +10,16 @@ with the pool unchanged.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from threading import get_ident
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import host
 from .algorithm import Algorithm, AlignData, resolve
 from .args import ADDRESS_LIMIT, MASK64, check_address, check_nid, check_order, check_size
+from .bitmap_view import TRUSTED_SEARCHES, ReadOnlyBitmap
 from .chunk import Chunk, writable_view
-from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
+from .errors import InvalidArgument, NoSpace, PluginError, PoolBug, explain
 from .events import (
     AlgorithmSet,
     Allocated,
@@ -30,7 +31,9 @@ from .events import (
     ObserverSlot,
     next_seq,
 )
+from .outstanding import SHOWN, snapshot
 from .pool_queries import PoolQueries
+from .poollock import PoolLock
 from .tracking import AllocRequest, Tracking
 
 if TYPE_CHECKING:
@@ -83,7 +86,7 @@ class Pool(PoolQueries, Observable):
         self._order = check_order(min_alloc_order)
         self._nid = check_nid(nid)
         self._name = name
-        self._lock = threading.Lock()
+        self._lock = PoolLock(self._label)
         self._chunks: tuple[Chunk, ...] = ()
         self._algo = resolve(algo, data)
         self._data = data
@@ -155,22 +158,30 @@ class Pool(PoolQueries, Observable):
         """``gen_pool_destroy``: drop every chunk.
 
         Raises PoolBug, and keeps the pool as it was, if any granule is
-        still allocated; the error lists the outstanding allocations.
+        still allocated; the error says how many allocations are
+        outstanding and shows the first few, and its ``outstanding`` holds
+        them all (see :mod:`genpool.outstanding`).  A destroyed pool keeps
+        no reference to its chunks' memory, trackers included, so the
+        buffers given to ``add`` can be closed.
         """
         with self._lock:
             if self._destroyed:
                 return
-            busy = [chunk for chunk in self._chunks if chunk._bitmap._bits.find(1) >= 0]
-            if busy:
-                outstanding = tuple(self._allocations_locked())
-                listing = "\n".join(f"  {record}" for record in outstanding)
+            if any(chunk._bitmap._bits.find(1) >= 0 for chunk in self._chunks):
+                outstanding = snapshot(self)
                 count = len(outstanding)
+                listing = "\n".join(f"  {record}" for record in outstanding.first())
+                more = f"\n  ... and {count - SHOWN} more (see PoolBug.outstanding)" if count > SHOWN else ""
                 self._bug(
-                    f"gen_pool_destroy of {self._label()} with {count} allocation(s) outstanding:\n{listing}",
-                    outstanding,
+                    f"gen_pool_destroy of {self._label()} with {count} allocation(s) outstanding:\n{listing}{more}",
+                    outstanding,  # type: ignore[arg-type]
                 )
             self._destroyed = True
+            for chunk in self._chunks:
+                chunk._release_memory()
             self._chunks = ()
+            if self._tracking is not None:
+                self._tracking.release()
             event = Destroyed(self, next_seq()) if self._observers else None
         if event is not None:
             self._deliver(event)
@@ -245,15 +256,24 @@ class Pool(PoolQueries, Observable):
         order = self._order
         nbits = (size + (1 << order) - 1) >> order
         search = algorithm.search
+        trusted = search in TRUSTED_SEARCHES
+        lock = self._lock
         # acquire/finally costs half what ``with`` does, on every allocation and free.
-        self._lock.acquire()
+        if not lock.acquire(False):
+            lock.wait()
+        lock.holder = get_ident()  # the algorithm and trackers run now: see genpool.poollock
         try:
             for chunk in self._chunks:
                 if size > chunk._avail:
                     continue
                 bitmap = chunk._bitmap
                 end_bit = bitmap._nbits
-                start_bit = search(bitmap, end_bit, 0, nbits, data, self, chunk._start)
+                try:
+                    start_bit = search(
+                        bitmap if trusted else ReadOnlyBitmap(bitmap), end_bit, 0, nbits, data, self, chunk._start
+                    )
+                except Exception as exc:
+                    raise _algorithm_failed(algorithm, exc) from exc
                 if type(start_bit) is not int:
                     raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
                 if start_bit >= end_bit:
@@ -280,7 +300,8 @@ class Pool(PoolQueries, Observable):
                     self._check_alive()
                 return None, 0
         finally:
-            self._lock.release()
+            lock.holder = None
+            lock.release()
         self._deliver(event)
         return chunk, addr
 
@@ -300,7 +321,11 @@ class Pool(PoolQueries, Observable):
                     f"outside a chunk of {end_bit} bits"
                 )
             previous = start_bit
-            start_bit = algorithm.search(bitmap, end_bit, start_bit, nbits, data, self, chunk._start)
+            view = bitmap if algorithm.search in TRUSTED_SEARCHES else ReadOnlyBitmap(bitmap)
+            try:
+                start_bit = algorithm.search(view, end_bit, start_bit, nbits, data, self, chunk._start)
+            except Exception as exc:
+                raise _algorithm_failed(algorithm, exc) from exc
             if type(start_bit) is not int:
                 raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
             if start_bit >= end_bit:
@@ -339,7 +364,8 @@ class Pool(PoolQueries, Observable):
         """``gen_pool_free_owner``, checked before anything changes."""
         order = self._order
         nbits = (size + (1 << order) - 1) >> order
-        self._lock.acquire()
+        if not self._lock.acquire(False):
+            self._lock.wait()
         try:
             for chunk in self._chunks:
                 if chunk._start <= addr <= chunk._end:
@@ -403,11 +429,13 @@ class Pool(PoolQueries, Observable):
         """Raise PoolBug; observers hear of it first (called with the lock held)."""
         if self._observers:
             event = BugRaised(self, next_seq(), message, outstanding)
+            holder, self._lock.holder = self._lock.holder, None
             self._lock.release()
             try:
                 self._deliver(event)
             finally:
                 self._lock.acquire()
+                self._lock.holder = holder
         raise PoolBug(message, outstanding=outstanding)
 
     def _choose(self, algo: Any, data: object) -> tuple[Algorithm, object]:
@@ -425,6 +453,11 @@ class Pool(PoolQueries, Observable):
     def _check_alive(self) -> None:
         if self._destroyed:
             raise InvalidArgument(f"{self._label()} was destroyed")
+
+
+def _algorithm_failed(algorithm: Algorithm, exc: Exception) -> PluginError:
+    """The PluginError for an algorithm that raised (nothing has changed yet when it runs)."""
+    return PluginError(f"{host.origin('algorithm', algorithm.name, algorithm)} raised {explain(exc)}")
 
 
 def _positive_size(size: object) -> int:
