@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
+from .cli_checks import Parser, check_bench, fail, integer, seconds
 
 __all__ = ["main"]
 
@@ -28,23 +29,9 @@ def byte_size(text: str) -> int:
     return value
 
 
-def _order(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 63:
-        raise argparse.ArgumentTypeError("order must be in 0..63")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``genpool``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="genpool",
         description="The Linux kernel's gen_pool allocator: library, plugin host and visual debugger. "
         "With no command, opens the visual debugger on a demo pool.",
@@ -58,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "with a naive first-fit baseline measured in the same run.",
     )
     bench.add_argument("--pool-size", type=byte_size, default=1 << 20, metavar="BYTES", help="pool size (default 1M)")
-    bench.add_argument("--order", type=_order, default=3, help="min_alloc_order (default 3)")
-    bench.add_argument("--steps", type=_positive, default=200_000, help="workload steps (default 200000)")
-    bench.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    bench.add_argument("--order", type=integer("order", 0, 63), default=3, help="min_alloc_order (default 3)")
+    bench.add_argument("--steps", type=integer("steps", 1), default=200_000, help="workload steps (default 200000)")
+    bench.add_argument("--seed", type=integer("seed", 0), default=1, help="random seed (default 1)")
     bench.add_argument(
         "--algorithm",
         action="append",
@@ -70,11 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     bench.add_argument(
-        "--baseline-seconds", type=float, default=5.0, metavar="S", help="stop the baseline after S seconds (default 5)"
+        "--baseline-seconds",
+        type=seconds,
+        default=5.0,
+        metavar="S",
+        help="stop the baseline after S seconds (default 5)",
     )
     bench.add_argument("--suite", action="store_true", help="run every case of the README's performance table")
     bench.add_argument("--json", action="store_true", help="print results as JSON")
-    bench.set_defaults(run=_run_bench)
+    bench.set_defaults(run=_run_bench, subparser=bench)
     plugins = commands.add_parser(
         "plugins",
         help="list plugins and what they registered",
@@ -82,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the algorithms, trackers and observers it registered, and any load error.",
     )
     plugins.add_argument("--json", action="store_true", help="print the list as JSON")
-    plugins.set_defaults(run=_run_plugins)
+    plugins.set_defaults(run=_run_plugins, subparser=plugins)
     from .tui.cli import add_commands  # imports no Textual until a TUI command runs
 
     add_commands(commands)
@@ -92,17 +83,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``genpool`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Reported with the usage of the subcommand they were given to, which is the one to read.
+        getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         from .tui.cli import run_default
 
         return run_default()
+    from .errors import GenPoolError
+
     try:
         return args.run(args)
     except BrokenPipeError:
         # The reader (say, `| head`) went away: not an error of ours.
         sys.stderr.close()
         return 0
+    except GenPoolError as exc:
+        # A refused pool description, a fatal plugin failure (GENPOOL_STRICT_PLUGINS): one line, no traceback.
+        return fail(f"genpool {args.command}", exc)
 
 
 def _progress(enabled: bool) -> tuple[Callable[[str, int], Callable[[int], None]], Callable[[], None]]:
@@ -123,6 +122,8 @@ def _progress(enabled: bool) -> tuple[Callable[[str, int], Callable[[int], None]
 
 def _run_bench(args: argparse.Namespace) -> int:
     from . import bench
+
+    check_bench(args, args.subparser)
 
     task, stop = _progress(not args.json)
     results: list[dict[str, object]] = []
@@ -217,8 +218,11 @@ def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], 
 def plugin_listing() -> list[dict[str, object]]:
     """Every plugin with what it registered, as plain data."""
     from .host import get_host
+    from .pool import Pool
 
     host = get_host()
+    # A scratch pool runs every plugin's lifecycle hooks, so the listing shows those that fail.
+    Pool(0).destroy()
     registered: dict[str, dict[str, list[str]]] = {}
     for kind in ("algorithm", "tracker", "observer"):
         for registration in host.registrations(kind):
@@ -232,6 +236,7 @@ def plugin_listing() -> list[dict[str, object]]:
             "builtin": info.builtin,
             **registered.get(info.name, {"algorithms": [], "trackers": [], "observers": []}),
             "error": info.error,
+            "hook_failures": list(info.failures),
         }
         for info in host.plugins()
     ]
@@ -252,6 +257,7 @@ def _run_plugins(args: argparse.Namespace) -> int:
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="genpool plugins")
     for column in ("plugin", "distribution", "algorithms", "trackers", "observers", "status"):
@@ -263,13 +269,20 @@ def _run_plugins(args: argparse.Namespace) -> int:
             ", ".join(row["algorithms"]),  # type: ignore[arg-type]
             ", ".join(row["trackers"]),  # type: ignore[arg-type]
             ", ".join(row["observers"]),  # type: ignore[arg-type]
-            "[red]failed[/red]" if row["error"] else "built-in" if row["builtin"] else "loaded",
+            "[red]failed[/red]"
+            if row["error"]
+            else "[red]hook failed[/red]"
+            if row["hook_failures"]
+            else "built-in"
+            if row["builtin"]
+            else "loaded",
         )
     console = Console()
     console.print(table)
     for row in listing:
-        if row["error"]:
-            console.print(f"[red]✗[/red] {row['error']}", highlight=False)
+        for problem in [row["error"], *row["hook_failures"]]:  # type: ignore[misc]
+            if problem:
+                console.print(Text.assemble(("✗ ", "red"), str(problem)), highlight=False)
     return 0
 
 
