@@ -376,6 +376,21 @@ async def test_theme_switching_is_remembered(tui_config) -> None:  # noqa: F811
         assert again.theme == "genpool-light"
 
 
+async def test_a_one_off_theme_does_not_change_the_remembered_one(tui_config) -> None:  # noqa: F811
+    first = make_app()
+    async with first.run_test(size=SIZE) as pilot:
+        first.theme = "genpool-light"
+        await pilot.pause()
+    once = make_app(theme="genpool-high-contrast")
+    async with once.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert once.theme == "genpool-high-contrast"
+    assert '"genpool-light"' in (tui_config / "settings.json").read_text()
+    again = make_app()
+    async with again.run_test(size=SIZE):
+        assert again.theme == "genpool-light"
+
+
 async def test_the_command_palette_runs_actions_and_lists_themes() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
