@@ -16,6 +16,7 @@ __all__ = [
     "check_nid",
     "check_order",
     "check_size",
+    "integer",
     "physical_memory",
 ]
 
@@ -24,7 +25,8 @@ ADDRESS_LIMIT = 1 << 64
 MASK64 = ADDRESS_LIMIT - 1
 
 
-def _integer(value: object, what: str) -> int:
+def integer(value: object, what: str) -> int:
+    """An integer (not a bool), from anything with ``__index__``; InvalidArgument naming ``what`` otherwise."""
     if isinstance(value, bool):
         raise InvalidArgument(f"{what} must be an integer, not a bool")
     try:
@@ -38,7 +40,7 @@ def _integer(value: object, what: str) -> int:
 
 def check_size(value: object, what: str = "size") -> int:
     """A byte count: an integer in ``0 .. 2**64 - 1``."""
-    size = _integer(value, what)
+    size = integer(value, what)
     if not 0 <= size < ADDRESS_LIMIT:
         raise InvalidArgument(f"{what} {size} is outside 0 .. 2**64-1")
     return size
@@ -46,7 +48,7 @@ def check_size(value: object, what: str = "size") -> int:
 
 def check_address(value: object, what: str = "address") -> int:
     """A 64-bit address: an integer in ``0 .. 2**64 - 1``."""
-    addr = _integer(value, what)
+    addr = integer(value, what)
     if not 0 <= addr < ADDRESS_LIMIT:
         raise InvalidArgument(
             f"{what} {addr:#x} is outside 0 .. 2**64-1" if addr >= 0 else f"{what} {addr} is negative"
@@ -56,7 +58,7 @@ def check_address(value: object, what: str = "address") -> int:
 
 def check_order(value: object) -> int:
     """A ``min_alloc_order``: an integer in ``0 .. 63``."""
-    order = _integer(value, "min_alloc_order")
+    order = integer(value, "min_alloc_order")
     if not 0 <= order <= 63:
         raise InvalidArgument(f"min_alloc_order {order} is outside 0 .. 63")
     return order
@@ -64,7 +66,7 @@ def check_order(value: object) -> int:
 
 def check_nid(value: object) -> int:
     """A NUMA node id: -1 (any node) or a node number."""
-    nid = _integer(value, "nid")
+    nid = integer(value, "nid")
     if nid < -1:
         raise InvalidArgument(f"nid {nid} is neither -1 nor a node number")
     return nid

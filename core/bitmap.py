@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .args import MASK64, check_bitmap_bits, check_size
+from .args import MASK64, check_bitmap_bits, check_size, integer
 from .errors import InvalidArgument
 from .levels import ONES, ZEROS
 from .runindex import RunIndex
@@ -231,10 +231,10 @@ class Bitmap:
         zero remaining bits.
         """
         if type(start) is not int or type(nr) is not int:
-            start, nr = _arg(start, "start"), _arg(nr, "nr")
+            start, nr = integer(start, "start"), integer(nr, "nr")
         end = start + nr
         bits = self._bits
-        if start < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
+        if start | nr < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
             return False
         bits[start:end] = ONES[nr]
         if start == self._first_clear:
@@ -250,10 +250,10 @@ class Bitmap:
         returning zero remaining bits.
         """
         if type(start) is not int or type(nr) is not int:
-            start, nr = _arg(start, "start"), _arg(nr, "nr")
+            start, nr = integer(start, "start"), integer(nr, "nr")
         end = start + nr
         bits = self._bits
-        if start < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
+        if start | nr < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
             return False
         bits[start:end] = ZEROS[nr]
         if start < self._first_clear:
