@@ -4,8 +4,6 @@
 own functions, under their kernel names, are in :mod:`genpool.kernel`.
 """
 
-from __future__ import annotations
-
 __version__ = "0.1.0"
 
 from .algorithm import ANY_DATA, Algorithm, AlignData, FixedData
@@ -13,7 +11,9 @@ from .bitmap import Bitmap
 from .chunk import Chunk
 from .device import Device
 from .errors import GenPoolError, InvalidArgument, KernelWarning, NoSpace, PluginError, PoolBug
+from .events import ObserverWarning
 from .hookspecs import hookimpl
+from .host import PluginWarning
 from .pool import Pool
 from .tracking import Allocation
 
@@ -30,7 +30,9 @@ __all__ = [
     "InvalidArgument",
     "KernelWarning",
     "NoSpace",
+    "ObserverWarning",
     "PluginError",
+    "PluginWarning",
     "Pool",
     "PoolBug",
     "__version__",

@@ -30,7 +30,7 @@ def integer(value: object, what: str) -> int:
     if isinstance(value, bool):
         raise InvalidArgument(f"{what} must be an integer, not a bool")
     try:
-        return operator.index(value)
+        return operator.index(value)  # type: ignore[arg-type]  # what has no __index__ raises TypeError
     except TypeError:
         raise InvalidArgument(f"{what} must be an integer, not {type(value).__name__}") from None
     except Exception as exc:

@@ -188,6 +188,7 @@ def steady_state(
         if deadline is not None and time.perf_counter() > deadline:
             break
     seconds = time.perf_counter() - start
+    bits: bytes | bytearray
     if isinstance(pool, NaivePool):
         bits, footprint = pool.bits, len(pool.bits)
     else:

@@ -8,13 +8,17 @@ import re
 import statistics
 import sys
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from . import __version__
 from .cli_checks import Parser, check_bench, fail, integer, seconds
+from .console import format_table, progress_line
 
 __all__ = ["main"]
 
 BUILTIN_ALGORITHMS = ("first_fit", "first_fit_align", "first_fit_order_align", "best_fit", "fixed_alloc")
+# The top-level modules of the ``tui`` extra (see pyproject.toml).
+TUI_EXTRA_MODULES = frozenset({"textual", "textual_serve", "rich", "platformdirs"})
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
@@ -74,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plugins.add_argument("--json", action="store_true", help="print the list as JSON")
     plugins.set_defaults(run=_run_plugins, subparser=plugins)
+    from .dtcli import add_command as add_dt_command
+
+    add_dt_command(commands)
     from .tui.cli import add_commands  # imports no Textual until a TUI command runs
 
     add_commands(commands)
@@ -87,37 +94,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         # Reported with the usage of the subcommand they were given to, which is the one to read.
         getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
-    if args.command is None:
-        from .tui.cli import run_default
-
-        return run_default()
     from .errors import GenPoolError
 
     try:
-        return args.run(args)
+        if args.command is None:
+            from .tui.cli import run_default
+
+            return run_default()
+        return int(args.run(args))
     except BrokenPipeError:
         # The reader (say, `| head`) went away: not an error of ours.
         sys.stderr.close()
         return 0
     except GenPoolError as exc:
         # A refused pool description, a fatal plugin failure (GENPOOL_STRICT_PLUGINS): one line, no traceback.
-        return fail(f"genpool {args.command}", exc)
-
-
-def _progress(enabled: bool) -> tuple[Callable[[str, int], Callable[[int], None]], Callable[[], None]]:
-    """A rich progress bar on stderr when it is a terminal; no-op callbacks otherwise."""
-    if not enabled or not sys.stderr.isatty():
-        return (lambda label, total: None), (lambda: None)
-    from rich.progress import Progress
-
-    progress = Progress(transient=True)
-    progress.start()
-
-    def task(label: str, total: int) -> Callable[[int], None]:
-        task_id = progress.add_task(label, total=total)
-        return lambda done: progress.update(task_id, completed=done)
-
-    return task, progress.stop
+        return fail(f"genpool {args.command}" if args.command else "genpool", exc)
+    except ModuleNotFoundError as exc:
+        # Only the visual debugger imports these; the core runs without them.
+        if (exc.name or "").partition(".")[0] not in TUI_EXTRA_MODULES:
+            raise
+        command = f"genpool {args.command}" if args.command else "genpool"
+        print(f"{command}: the visual debugger is not installed: pip install 'genpool[tui]'", file=sys.stderr)
+        return 2
 
 
 def _run_bench(args: argparse.Namespace) -> int:
@@ -125,7 +123,7 @@ def _run_bench(args: argparse.Namespace) -> int:
 
     check_bench(args, args.subparser)
 
-    task, stop = _progress(not args.json)
+    task, stop = progress_line(sys.stderr, enabled=not args.json)
     results: list[dict[str, object]] = []
     try:
         if args.suite:
@@ -148,8 +146,8 @@ def _run_bench(args: argparse.Namespace) -> int:
                     progress=task("naive baseline", args.steps),
                 )
                 results.append(naive.as_dict())
-                for result in results[:-1]:
-                    result["vs_naive"] = result["ops_per_second"] / naive.ops_per_second
+                for row in results[:-1]:
+                    row["vs_naive"] = cast(float, row["ops_per_second"]) / naive.ops_per_second
     finally:
         stop()
     if args.json:
@@ -184,7 +182,7 @@ def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], 
             row = result.as_dict()
             row["vs_naive"] = result.ops_per_second / naive.ops_per_second
             results.append(row)
-    bare = results[0]["ops_per_second"]
+    bare = cast(float, results[0]["ops_per_second"])
     for trackers, observer in ((("tag",), False), (("callsite",), False), ((), True)):
         result = bench.steady_state(
             "first_fit",
@@ -255,44 +253,34 @@ def _run_plugins(args: argparse.Namespace) -> int:
         json.dump(listing, sys.stdout, indent=2)
         print()
         return 0
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="genpool plugins")
-    for column in ("plugin", "distribution", "algorithms", "trackers", "observers", "status"):
-        table.add_column(column)
-    for row in listing:
-        table.add_row(
+    rows = [
+        [
             str(row["name"]),
             f"{row['distribution']} {row['version']}",
             ", ".join(row["algorithms"]),  # type: ignore[arg-type]
             ", ".join(row["trackers"]),  # type: ignore[arg-type]
             ", ".join(row["observers"]),  # type: ignore[arg-type]
-            "[red]failed[/red]"
+            "FAILED"
             if row["error"]
-            else "[red]hook failed[/red]"
+            else "HOOK FAILED"
             if row["hook_failures"]
             else "built-in"
             if row["builtin"]
             else "loaded",
-        )
-    console = Console()
-    console.print(table)
+        ]
+        for row in listing
+    ]
+    headers = ("plugin", "distribution", "algorithms", "trackers", "observers", "status")
+    print(format_table("genpool plugins", headers, rows))
     for row in listing:
         for problem in [row["error"], *row["hook_failures"]]:  # type: ignore[misc]
             if problem:
-                console.print(Text.assemble(("✗ ", "red"), str(problem)), highlight=False)
+                print(f"FAILED: {problem}")
     return 0
 
 
 def _print_table(results: list[dict[str, object]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="genpool bench")
-    for column in ("run", "pool", "ops/s", "ratio", "frag.", "B/granule"):
-        table.add_column(column, justify="left" if column == "run" else "right")
+    rows: list[list[str]] = []
     for row in results:
         case, algorithm = str(row["case"]), str(row["algorithm"])
         if case.startswith("steady-state"):
@@ -307,15 +295,17 @@ def _print_table(results: list[dict[str, object]]) -> None:
             ratio = f"{row['vs_bare']:.2f}x cost"
         else:
             ratio = ""
-        table.add_row(
-            label,
-            f"{_human(int(row['pool_size']))} o{row['order']}",  # type: ignore[call-overload]
-            f"{row['ops_per_second']:,.0f}" if "ops_per_second" in row else "",
-            ratio,
-            f"{row['fragmentation']:.3f}" if case.startswith("steady-state") else "",
-            f"{row['bytes_per_granule']:.3f}" if "bytes_per_granule" in row else "",
+        rows.append(
+            [
+                label,
+                f"{_human(int(row['pool_size']))} o{row['order']}",  # type: ignore[call-overload]
+                f"{row['ops_per_second']:,.0f}" if "ops_per_second" in row else "",
+                ratio,
+                f"{row['fragmentation']:.3f}" if case.startswith("steady-state") else "",
+                f"{row['bytes_per_granule']:.3f}" if "bytes_per_granule" in row else "",
+            ]
         )
-    Console().print(table)
+    print(format_table("genpool bench", ("run", "pool", "ops/s", "ratio", "frag.", "B/granule"), rows, right=1))
 
 
 def _human(size: int) -> str:

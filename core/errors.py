@@ -5,6 +5,10 @@ from __future__ import annotations
 import errno as _errno
 import logging
 import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .tracking import Allocation
 
 __all__ = ["GenPoolError", "InvalidArgument", "KernelWarning", "NoSpace", "PluginError", "PoolBug", "explain", "report"]
 
@@ -27,7 +31,7 @@ class PoolBug(GenPoolError):
     kept a destroy from happening (empty for other bugs).
     """
 
-    def __init__(self, message: str, *, outstanding: tuple = ()) -> None:
+    def __init__(self, message: str, *, outstanding: tuple[Allocation, ...] = ()) -> None:
         super().__init__(message)
         self.outstanding = outstanding
 

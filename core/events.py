@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import InvalidArgument, explain, report
+from .reprs import record_repr
 
 if TYPE_CHECKING:
     from .chunk import Chunk
@@ -92,6 +93,9 @@ class Allocated(_Allocated, Event):
 
     __slots__ = ()
 
+    def __repr__(self) -> str:
+        return record_repr(self, self._fields)
+
 
 class _Freed(NamedTuple):
     pool: Pool
@@ -107,6 +111,9 @@ class Freed(_Freed, Event):
     """``free(addr, size)`` cleared ``nbytes`` from ``start`` (``addr`` rounded down to a granule)."""
 
     __slots__ = ()
+
+    def __repr__(self) -> str:
+        return record_repr(self, self._fields)
 
 
 class _AlgorithmSet(NamedTuple):
@@ -187,7 +194,7 @@ class Observable:
         else:
             raise InvalidArgument(f"an observer must be callable or a registered name, not {type(observer).__name__}")
         with self._lock:
-            self._observers = (*self._observers, slot)
+            self._observers = (*self._observers, slot)  # type: ignore[misc]  # a slot of Pool
         return slot.callback
 
     def unobserve(self, observer: Observer) -> None:
@@ -196,7 +203,7 @@ class Observable:
             kept = tuple(slot for slot in self._observers if slot.callback != observer)
             if len(kept) == len(self._observers):
                 raise InvalidArgument(f"{observer!r} is not observing {self._label()}")
-            self._observers = kept
+            self._observers = kept  # type: ignore[misc]  # a slot of Pool
 
     @property
     def observers(self) -> tuple[Observer, ...]:
@@ -223,4 +230,4 @@ class Observable:
             report(f"observer {slot.label} raised {explain(exc)}", ObserverWarning, stacklevel=5)
         if slot.failures >= MAX_FAILURES:
             with self._lock:
-                self._observers = tuple(other for other in self._observers if other is not slot)
+                self._observers = tuple(other for other in self._observers if other is not slot)  # type: ignore[misc]

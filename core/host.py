@@ -22,6 +22,7 @@ is chosen; nothing here runs on the allocation path.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import os
@@ -129,18 +130,20 @@ class PluginHost:
         self._plugins: dict[str, PluginInfo] = {}
         for module_name in BUILTIN_PLUGINS:
             source = PluginInfo(module_name.rpartition(".")[2], "genpool", __version__, builtin=True)
-            self._load(source, lambda name=module_name: importlib.import_module(name))
+            self._load(source, functools.partial(importlib.import_module, module_name))
         self._load_entry_points()
 
     # -- lookups -------------------------------------------------------------
 
     def algorithm(self, name: str) -> Algorithm:
         """The algorithm registered as ``name``; InvalidArgument if there is none."""
-        return self._lookup("algorithm", name).obj
+        algorithm: Algorithm = self._lookup("algorithm", name).obj
+        return algorithm
 
     def tracker(self, name: str) -> type:
         """The tracker class registered as ``name``; InvalidArgument if there is none."""
-        return self._lookup("tracker", name).obj
+        tracker: type = self._lookup("tracker", name).obj
+        return tracker
 
     def observer(self, name: str) -> Registration:
         """The observer registered as ``name``; InvalidArgument if there is none."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .algorithm import AlignData, FixedData, resolve
+from .algorithm import Algorithm, AlignData, FixedData, resolve
 from .args import ADDRESS_LIMIT, check_address, check_size
 from .bitmap import Bitmap
 from .chunk import Chunk
@@ -124,8 +124,11 @@ def of_gen_pool_get(np: DeviceNode, propname: str, index: int) -> Pool | None:
     if device is None:
         parent = np_pool.parent
         device = parent.device if parent is not None else None
-        label = np_pool.properties.get("label")
-        name = label if isinstance(label, str) else np_pool.full_name
+        try:
+            name = np_pool.read_string("label")
+        except InvalidArgument:  # of_property_read_string failed: name stays NULL
+            name = None
+        name = name if name is not None else np_pool.full_name
     return device.get_pool(name) if device is not None else None
 
 
@@ -171,7 +174,9 @@ def gen_pool_virt_to_phys(pool: Pool, addr: int) -> int:
 # -- allocating ------------------------------------------------------------
 
 
-def gen_pool_alloc_algo_owner(pool: Pool, size: int, algo: Callable[..., int], data: object) -> tuple[int, object]:
+def gen_pool_alloc_algo_owner(
+    pool: Pool, size: int, algo: Callable[..., int] | Algorithm, data: object
+) -> tuple[int, object]:
     """Allocate with ``algo``; return ``(addr, chunk owner)``, or ``(0, None)``."""
     pool = _pool(pool)
     size = check_size(size)
@@ -184,7 +189,7 @@ def gen_pool_alloc_algo_owner(pool: Pool, size: int, algo: Callable[..., int], d
     return (addr, chunk.owner) if chunk is not None else (0, None)
 
 
-def gen_pool_alloc_algo(pool: Pool, size: int, algo: Callable[..., int], data: object) -> int:
+def gen_pool_alloc_algo(pool: Pool, size: int, algo: Callable[..., int] | Algorithm, data: object) -> int:
     """Allocate ``size`` bytes with ``algo`` and ``data``; 0 on failure."""
     return gen_pool_alloc_algo_owner(pool, size, algo, data)[0]
 
@@ -201,7 +206,7 @@ def gen_pool_alloc(pool: Pool, size: int) -> int:
 
 
 def gen_pool_dma_alloc_algo(
-    pool: Pool | None, size: int, algo: Callable[..., int], data: object
+    pool: Pool | None, size: int, algo: Callable[..., int] | Algorithm, data: object
 ) -> tuple[int | None, int | None]:
     """Allocate for DMA with ``algo``; return ``(vaddr, dma)``, or ``(None, None)``.
 
@@ -229,7 +234,7 @@ def gen_pool_dma_alloc_align(pool: Pool | None, size: int, align: int) -> tuple[
 
 
 def gen_pool_dma_zalloc_algo(
-    pool: Pool | None, size: int, algo: Callable[..., int], data: object
+    pool: Pool | None, size: int, algo: Callable[..., int] | Algorithm, data: object
 ) -> tuple[int | None, int | None]:
     """:func:`gen_pool_dma_alloc_algo`, then zero the ``size`` bytes of backing memory."""
     if pool is None:

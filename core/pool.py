@@ -34,7 +34,7 @@ from .events import (
 from .outstanding import SHOWN, snapshot
 from .pool_queries import PoolQueries
 from .poollock import PoolLock
-from .tracking import AllocRequest, Tracking
+from .tracking import Allocation, AllocRequest, Tracking
 
 if TYPE_CHECKING:
     pass
@@ -186,6 +186,19 @@ class Pool(PoolQueries, Observable):
         if event is not None:
             self._deliver(event)
         host.get_host().pool_destroyed(self)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: object) -> None:
+        """Destroy the pool at the end of a ``with`` block.
+
+        Allocations still outstanding raise the PoolBug of :meth:`destroy`
+        here, unless the block is already raising: then the pool is left
+        as it is and the block's own exception goes on.
+        """
+        if exc_type is None or self.avail == self.size:
+            self.destroy()
 
     # -- allocating --------------------------------------------------------
 
@@ -425,7 +438,7 @@ class Pool(PoolQueries, Observable):
         if event is not None:
             self._deliver(event)
 
-    def _bug(self, message: str, outstanding: tuple = ()) -> NoReturn:
+    def _bug(self, message: str, outstanding: tuple[Allocation, ...] = ()) -> NoReturn:
         """Raise PoolBug; observers hear of it first (called with the lock held)."""
         if self._observers:
             event = BugRaised(self, next_seq(), message, outstanding)

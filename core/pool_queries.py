@@ -7,7 +7,7 @@ chunks, allocating, freeing, destroying and choosing the algorithm.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .args import MASK64, check_address, check_size
 from .errors import InvalidArgument
@@ -106,7 +106,7 @@ class PoolQueries:
         if not callable(func):
             raise InvalidArgument(f"func must be callable, not {type(func).__name__}")
         for chunk in self._chunks:
-            func(self, chunk, data)
+            func(cast("Pool", self), chunk, data)
 
     def has_addr(self, start: int, size: int) -> bool:
         """Whether ``[start, start + size)`` lies inside one chunk (``gen_pool_has_addr``).
@@ -120,6 +120,10 @@ class PoolQueries:
                 if end <= chunk._end:
                     return True
         return False
+
+    def __contains__(self, addr: int) -> bool:
+        """``addr in pool``: whether the byte at ``addr`` is in a chunk (``has_addr(addr, 1)``)."""
+        return self.has_addr(addr, 1)
 
     @property
     def avail(self) -> int:
@@ -170,4 +174,4 @@ class PoolQueries:
     def _allocations_locked(self) -> list[Allocation]:
         if self._tracking is not None:
             return self._tracking.allocations()
-        return runs_as_allocations(self)
+        return runs_as_allocations(cast("Pool", self))

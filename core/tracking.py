@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .errors import InvalidArgument, PluginError, explain
+from .reprs import record_repr
 
 if TYPE_CHECKING:
     from .chunk import Chunk
@@ -51,6 +52,9 @@ class AllocRequest(_AllocRequest):
     """What a tracker is told about a new allocation (an immutable named tuple)."""
 
     __slots__ = ()
+
+    def __repr__(self) -> str:
+        return record_repr(self, self._fields)
 
 
 class Tracker(Protocol):
@@ -77,6 +81,9 @@ class Allocation:
     chunk: Chunk
     owner: Any = None
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("addr", "size", "chunk", "owner", "info"))
 
     @property
     def end(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from genpool.hookspecs import hookimpl
@@ -30,7 +31,7 @@ class CallsiteTracker:
 
     def record(self, request: AllocRequest) -> CallSite | None:
         """The caller of ``alloc`` (or of the kernel function)."""
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None and frame.f_globals.get("__name__", "").startswith(_INTERNAL):
             frame = frame.f_back
         if frame is None:

@@ -103,3 +103,42 @@ def test_fragmented_case_finds_the_last_4k() -> None:
 def test_fill_fills() -> None:
     result = bench.fill(1 << 20, 3, 1)
     assert result.steps > (1 << 20) // 4096
+
+
+# -- the performance suite's rows (the suite itself runs for minutes: see README) --------
+
+
+def test_suite_rows_know_their_targets() -> None:
+    from genpool.bench_suite import Row
+
+    fast = Row("fast", "ops/s", [90_000.0, 120_000.0, 110_000.0], at_least=100_000)
+    assert fast.median == 110_000 and fast.met is True and fast.target == "≥ 100 k ops/s"
+    assert fast.measured() == "110 k ops/s (90 k ops/s … 120 k ops/s)"
+    slow = Row("slow", "ms", [12.0, 9.0, 11.0], at_most=10.0)
+    assert slow.met is False and slow.target == "≤ 10 ms"
+    shown = Row("shown", "×", [1.77])
+    assert shown.met is None and shown.target == "—" and shown.measured() == "1.77×"
+    assert slow.as_dict()["low"] == 9.0 and slow.as_dict()["met"] is False
+
+
+def test_suite_failing_searches_and_fixed_alloc_measure_real_calls() -> None:
+    from genpool.bench_suite import FAILING, failing_allocs, fixed_alloc_times
+
+    timings = list(failing_allocs(64 << 10, 3, 2))
+    assert [name for name, _ in timings] == [name for name, _ in FAILING] * 2
+    assert all(seconds > 0 for _, seconds in timings)
+    times = fixed_alloc_times(64 << 10, 3, seed=1, calls=50)
+    assert len(times) == 50 and all(seconds > 0 for seconds in times)
+
+
+def test_naive_baseline_checks_its_arguments_and_locks() -> None:
+    pool = bench.NaivePool(3, 1024)
+    addr = pool.alloc(100)
+    assert addr == bench.BASE and pool.avail == 1024 - 104
+    for size in (0, -1, 1.5, "8"):
+        with pytest.raises(genpool.InvalidArgument):
+            pool.alloc(size)
+    with pytest.raises(genpool.InvalidArgument):
+        pool.free("addr", 100)
+    pool.free(addr, 100)
+    assert pool.avail == 1024 and not pool.lock.locked()

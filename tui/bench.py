@@ -176,7 +176,7 @@ async def _live(seconds: float, rate: float | None = None) -> dict[str, float]:
         stop, counter = threading.Event(), [0]
         thread = threading.Thread(target=_producer, args=(pool, stop, counter, 7, rate))
         frames_before = app.frames
-        latencies = []
+        latencies: list[float] = []
         start = time.perf_counter()
         thread.start()
         while time.perf_counter() - start < seconds:

@@ -180,4 +180,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not arguments or arguments[0].startswith("-") and arguments[0] not in ("-h", "--help"):
         arguments.insert(0, "tui")
     args = parser.parse_args(arguments)
-    return args.run(args)
+    return int(args.run(args))

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import genpool
-from genpool.events import Allocated, ChunkAdded, Destroyed, Event, Freed
+from genpool.events import Allocated, ChunkAdded, Destroyed, Event, Freed, Observer
 
 __all__ = ["PAGE_SHIFT", "Changes", "PoolFeed"]
 
@@ -67,7 +67,7 @@ class PoolFeed:
     def __init__(self, pool: genpool.Pool) -> None:
         self.pool = pool
         self._queue: deque[Event] = deque(maxlen=QUEUE_LIMIT)
-        self._observer = None
+        self._observer: Observer | None = None
         #: Events drained so far.
         self.total = 0
 
