@@ -11,12 +11,12 @@ write, are in :data:`TRUSTED_SEARCHES` and get the bitmap itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from .bitmap import Bitmap
 
-__all__ = ["TRUSTED_SEARCHES", "ReadOnlyBitmap"]
+__all__ = ["TRUSTED_SEARCHES", "ReadOnlyBitmap", "read_only"]
 
 #: Search functions handed the bitmap itself (filled by the plugin host with the built-ins).
 TRUSTED_SEARCHES: set[object] = set()
@@ -48,3 +48,8 @@ class ReadOnlyBitmap:
 
     def __repr__(self) -> str:
         return f"<read-only {self._bitmap!r}>"
+
+
+def read_only(bitmap: Bitmap) -> Bitmap:
+    """``bitmap`` as an algorithm from outside genpool sees it: a :class:`ReadOnlyBitmap`, typed as what it reads as."""
+    return cast("Bitmap", ReadOnlyBitmap(bitmap))

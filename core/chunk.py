@@ -128,6 +128,8 @@ def writable_view(memory: Any, size: int) -> memoryview:
         view = memoryview(memory)
     except TypeError:
         raise InvalidArgument(f"memory must be a writable buffer, not {type(memory).__name__}") from None
+    except ValueError as exc:  # a released memoryview, a closed mmap
+        raise InvalidArgument(f"memory cannot be used: {exc}") from None
     if view.readonly:
         raise InvalidArgument("memory must be writable")
     if not view.contiguous:

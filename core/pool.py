@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from . import host
 from .algorithm import Algorithm, AlignData, resolve
 from .args import ADDRESS_LIMIT, MASK64, check_address, check_nid, check_order, check_size
-from .bitmap_view import TRUSTED_SEARCHES, ReadOnlyBitmap
+from .bitmap_view import TRUSTED_SEARCHES, read_only
 from .chunk import Chunk, writable_view
 from .errors import InvalidArgument, NoSpace, PluginError, PoolBug, explain
 from .events import (
@@ -206,7 +206,9 @@ class Pool(PoolQueries, Observable):
         """Allocate ``size`` bytes; return the address.
 
         ``algo`` and ``data`` override the pool's algorithm for this call;
-        ``owner`` is recorded by the ``tag`` tracker.  Raises NoSpace when
+        ``owner`` is recorded by the ``tag`` tracker, and only by it: a
+        pool created without ``trackers=("tag", ...)`` keeps no owner (the
+        kernel has no such argument), and the value is dropped.  Raises NoSpace when
         no chunk has room, InvalidArgument for a bad size (including 0).
         """
         if type(size) is not int or size <= 0:
@@ -283,7 +285,7 @@ class Pool(PoolQueries, Observable):
                 end_bit = bitmap._nbits
                 try:
                     start_bit = search(
-                        bitmap if trusted else ReadOnlyBitmap(bitmap), end_bit, 0, nbits, data, self, chunk._start
+                        bitmap if trusted else read_only(bitmap), end_bit, 0, nbits, data, self, chunk._start
                     )
                 except Exception as exc:
                     raise _algorithm_failed(algorithm, exc) from exc
@@ -334,7 +336,7 @@ class Pool(PoolQueries, Observable):
                     f"outside a chunk of {end_bit} bits"
                 )
             previous = start_bit
-            view = bitmap if algorithm.search in TRUSTED_SEARCHES else ReadOnlyBitmap(bitmap)
+            view = bitmap if algorithm.search in TRUSTED_SEARCHES else read_only(bitmap)
             try:
                 start_bit = algorithm.search(view, end_bit, start_bit, nbits, data, self, chunk._start)
             except Exception as exc:

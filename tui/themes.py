@@ -58,8 +58,10 @@ BITMAP_VARIABLES = {
 
 _FIELDS = {field.name for field in dataclasses.fields(Theme)} - {"variables"}
 #: The theme fields that hold colours (the rest are a name and flags).
-_COLOUR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent")
-_COLOUR_FIELDS += ("foreground", "background", "surface", "panel", "boost")
+_COLOUR_FIELDS = (
+    *("primary", "secondary", "warning", "error", "success", "accent"),
+    *("foreground", "background", "surface", "panel", "boost"),
+)
 
 
 class ThemeError(ValueError):

@@ -68,7 +68,7 @@ class _Server(Server):
                 self.command,
                 write_bytes=websocket.send_bytes,
                 write_str=websocket.send_str,
-                close=websocket.close,
+                close=websocket.close,  # type: ignore[arg-type]  # as textual-serve's own handler passes it
                 download_manager=self.download_manager,
                 debug=self.debug,
             )
