@@ -73,6 +73,12 @@ class Outstanding(Sequence[Allocation]):
         """The first ``n`` records, without making the rest."""
         return list(itertools.islice(iter(self), n))
 
+    def destroy_message(self, label: str) -> str:
+        """The PoolBug message of a refused destroy of the pool called ``label``: the count and the first few."""
+        listing = "".join(f"\n  {record}" for record in self.first())
+        more = f"\n  ... and {self._count - SHOWN} more (see PoolBug.outstanding)" if self._count > SHOWN else ""
+        return f"gen_pool_destroy of {label} with {self._count} allocation(s) outstanding:{listing}{more}"
+
     def __repr__(self) -> str:
         return f"<{self._count} outstanding allocation(s)>"
 

@@ -31,7 +31,7 @@ from .events import (
     ObserverSlot,
     next_seq,
 )
-from .outstanding import SHOWN, snapshot
+from .outstanding import snapshot
 from .pool_queries import PoolQueries
 from .poollock import PoolLock
 from .tracking import Allocation, AllocRequest, Tracking
@@ -169,13 +169,7 @@ class Pool(PoolQueries, Observable):
                 return
             if any(chunk._bitmap._bits.find(1) >= 0 for chunk in self._chunks):
                 outstanding = snapshot(self)
-                count = len(outstanding)
-                listing = "\n".join(f"  {record}" for record in outstanding.first())
-                more = f"\n  ... and {count - SHOWN} more (see PoolBug.outstanding)" if count > SHOWN else ""
-                self._bug(
-                    f"gen_pool_destroy of {self._label()} with {count} allocation(s) outstanding:\n{listing}{more}",
-                    outstanding,  # type: ignore[arg-type]
-                )
+                self._bug(outstanding.destroy_message(self._label()), outstanding)  # type: ignore[arg-type]
             self._destroyed = True
             for chunk in self._chunks:
                 chunk._release_memory()

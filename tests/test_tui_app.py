@@ -197,6 +197,25 @@ async def test_destroy_with_allocations_then_cancel_changes_nothing() -> None:
         assert app.current is not None and app.current.pool is pool
 
 
+async def test_the_bug_modal_lists_a_bounded_number_of_allocations() -> None:
+    from genpool.tui.bug_screen import LISTED
+
+    pool = genpool.Pool(0, name="busy", trackers=("tag",))
+    pool.add(0, 4 * LISTED)
+    for _ in range(LISTED + 20):
+        pool.alloc(1, owner="many")
+    app = make_app([pool])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("D")
+        modal = app.screen
+        assert isinstance(modal, BugScreen)
+        assert modal.query_one("#bug-outstanding").row_count == LISTED
+        assert "... and 20 more." in [str(label.render()) for label in modal.query(Label)]
+        await pilot.click("#bug-free-all")
+        await pilot.pause()
+        assert pool.destroyed
+
+
 async def test_destroy_with_allocations_then_free_all_and_destroy() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import genpool
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +15,10 @@ from .owners import callsite_text, owner_text
 from .report import kernel_report
 from .values import human_size
 
-__all__ = ["BugScreen"]
+__all__ = ["LISTED", "BugScreen"]
+
+#: Outstanding allocations the modal lists; a destroy may find millions, and a table of them all would never draw.
+LISTED = 500
 
 
 class BugScreen(ModalScreen[bool]):
@@ -43,7 +48,7 @@ class BugScreen(ModalScreen[bool]):
                     yield Label(f"{len(outstanding)} allocation(s) outstanding:", classes="dialog-note")
                     table: DataTable[str] = DataTable(id="bug-outstanding", cursor_type="row", zebra_stripes=True)
                     table.add_columns("address", "size", "owner", "call site")
-                    for record in outstanding:
+                    for record in itertools.islice(outstanding, LISTED):
                         table.add_row(
                             f"{record.addr:#x}",
                             human_size(record.size),
@@ -51,6 +56,8 @@ class BugScreen(ModalScreen[bool]):
                             callsite_text(record.info),
                         )
                     yield table
+                    if len(outstanding) > LISTED:
+                        yield Label(f"... and {len(outstanding) - LISTED} more.", classes="dialog-note")
                 yield Label("The pool is unchanged.", classes="dialog-note")
             if outstanding:
                 with Horizontal(classes="dialog-buttons"):
