@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from .args import physical_memory
@@ -45,7 +46,7 @@ def fail(prog: str, message: object) -> int:
     return 2
 
 
-def integer(what: str, low: int, high: int | None = None) -> argparse.FunctionType:  # type: ignore[name-defined]
+def integer(what: str, low: int, high: int | None = None) -> Callable[[str], int]:
     """An argparse ``type`` taking an integer in ``low .. high``, with a message naming ``what``."""
 
     def parse(text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno as _errno
 import logging
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,10 +29,13 @@ class PoolBug(GenPoolError):
     destroying a pool that still has allocations.  Unlike the kernel,
     genpool checks before it changes anything, so the pool is exactly as
     it was before the call.  ``outstanding`` lists the allocations that
-    kept a destroy from happening (empty for other bugs).
+    kept a destroy from happening (empty for other bugs): a sequence whose
+    length is known at once and whose records are made when first read
+    (:class:`genpool.outstanding.Outstanding`), since a pool may hold
+    millions; the message shows only the first few.
     """
 
-    def __init__(self, message: str, *, outstanding: tuple[Allocation, ...] = ()) -> None:
+    def __init__(self, message: str, *, outstanding: Sequence[Allocation] = ()) -> None:
         super().__init__(message)
         self.outstanding = outstanding
 

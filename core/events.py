@@ -16,7 +16,7 @@ after :data:`MAX_FAILURES` failures in a row it is detached.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import InvalidArgument, explain, report
@@ -143,7 +143,7 @@ class _BugRaised(NamedTuple):
     pool: Pool
     seq: int
     message: str
-    outstanding: tuple[Any, ...] = ()
+    outstanding: Sequence[Any] = ()
 
 
 class BugRaised(_BugRaised, Event):

@@ -10,7 +10,7 @@ with the pool unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -169,7 +169,7 @@ class Pool(PoolQueries, Observable):
                 return
             if any(chunk._bitmap._bits.find(1) >= 0 for chunk in self._chunks):
                 outstanding = snapshot(self)
-                self._bug(outstanding.destroy_message(self._label()), outstanding)  # type: ignore[arg-type]
+                self._bug(outstanding.destroy_message(self._label()), outstanding)
             self._destroyed = True
             for chunk in self._chunks:
                 chunk._release_memory()
@@ -434,7 +434,7 @@ class Pool(PoolQueries, Observable):
         if event is not None:
             self._deliver(event)
 
-    def _bug(self, message: str, outstanding: tuple[Allocation, ...] = ()) -> NoReturn:
+    def _bug(self, message: str, outstanding: Sequence[Allocation] = ()) -> NoReturn:
         """Raise PoolBug; observers hear of it first (called with the lock held)."""
         if self._observers:
             event = BugRaised(self, next_seq(), message, outstanding)
