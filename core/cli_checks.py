@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from .args import physical_memory
+from .args import available_memory
 
 __all__ = ["STEP_BYTES", "Parser", "check_bench", "fail", "integer", "seconds"]
 
@@ -80,14 +80,14 @@ def check_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         parser.error(
             f"--pool-size {args.pool_size} is smaller than one granule ({granule} bytes at --order {args.order})"
         )
-    memory = physical_memory()
+    memory = available_memory()
     if args.pool_size >> args.order > memory // 2:
         parser.error(
             f"--pool-size {args.pool_size} at --order {args.order} needs a bitmap of {args.pool_size >> args.order} "
-            f"bytes, more than half this machine's {memory} bytes of memory"
+            f"bytes, more than half the {memory} bytes of memory available"
         )
     if args.steps * STEP_BYTES > memory // 2:
         parser.error(
             f"--steps {args.steps} needs about {args.steps * STEP_BYTES} bytes for the workload, "
-            f"more than half this machine's {memory} bytes of memory"
+            f"more than half the {memory} bytes of memory available"
         )
