@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .bitmap import Bitmap
     from .pool import Pool
 
-__all__ = ["ANY_DATA", "AlignData", "Algorithm", "FixedData", "SearchFunction", "resolve"]
+__all__ = ["ANY_DATA", "AlignData", "Algorithm", "FixedData", "SearchFunction", "lookup", "resolve"]
 
 SearchFunction = Callable[["Bitmap", int, int, int, Any, "Pool", int], int]
 
@@ -95,7 +95,14 @@ class Algorithm:
 
 
 def resolve(algo: Any, data: object) -> Algorithm:
-    """Turn a registered name, an Algorithm or a search function into an Algorithm checked against ``data``.
+    """Turn a registered name, an Algorithm or a search function into an Algorithm checked against ``data``."""
+    algorithm = lookup(algo)
+    algorithm.check_data(data)
+    return algorithm
+
+
+def lookup(algo: Any) -> Algorithm:
+    """Turn a registered name, an Algorithm or a search function into an Algorithm.
 
     A bare function takes any data, as a kernel ``genpool_algo_t`` does;
     the kernel API's algorithm functions stand for the registered
@@ -115,5 +122,4 @@ def resolve(algo: Any, data: object) -> Algorithm:
         algorithm = Algorithm(getattr(algo, "__name__", repr(algo)), algo, ANY_DATA)
     else:
         raise InvalidArgument(f"algorithm must be a name, an Algorithm or a function, not {type(algo).__name__}")
-    algorithm.check_data(data)
     return algorithm

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import operator
-import os
 
 from .errors import InvalidArgument
 
@@ -12,11 +10,9 @@ __all__ = [
     "ADDRESS_LIMIT",
     "MASK64",
     "check_address",
-    "check_bitmap_bits",
     "check_nid",
     "check_order",
     "check_size",
-    "available_memory",
     "integer",
 ]
 
@@ -70,32 +66,3 @@ def check_nid(value: object) -> int:
     if nid < -1:
         raise InvalidArgument(f"nid {nid} is neither -1 nor a node number")
     return nid
-
-
-def available_memory() -> int:
-    """Bytes of memory this machine can give now: Linux's ``MemAvailable``, else its physical memory."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return ADDRESS_LIMIT
-
-
-#: Bitmaps up to this many bits (64 MiB) are made without asking how much memory is available.
-_SMALL_BITMAP = 1 << 26
-
-
-def check_bitmap_bits(value: object, what: str = "nbits") -> int:
-    """A bitmap's bit count, refused (``ENOMEM``) when its byte per bit would not fit in the available memory."""
-    nbits = check_size(value, what)
-    if nbits > _SMALL_BITMAP and nbits > available_memory():
-        raise InvalidArgument(
-            f"a bitmap of {nbits} bits needs {nbits} bytes, more than the memory available", errno=errno.ENOMEM
-        )
-    return nbits

@@ -16,15 +16,31 @@ clear bit.  None of these changes an answer, only how fast it is found.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 
-from .args import MASK64, check_bitmap_bits, check_size, integer
-from .errors import InvalidArgument
+from .args import MASK64, check_size, integer
+from .errors import InvalidArgument, NoSpace
 from .levels import ONES, ZEROS
 from .runindex import RunIndex
 from .runlist import RunList
 
-__all__ = ["Bitmap"]
+__all__ = ["MAX_NBITS", "Bitmap"]
+
+
+def _memory_size() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return sys.maxsize
+
+
+#: The most bits a bitmap can have here: it stores a byte per bit, and no
+#: more bytes than the machine has memory can be had.  Checked before
+#: building one, so that a chunk of terabytes fails at once instead of
+#: after trying to allocate its bitmap.
+MAX_NBITS = _memory_size()
 
 _SET_THEN_CLEAR = b"\x01\x00"
 # Bitmaps this large keep a RunList, and from _BLOCKS_FROM on a RunIndex;
@@ -59,7 +75,9 @@ class Bitmap:
     __slots__ = ("_bits", "_nbits", "_first_clear", "_index")
 
     def __init__(self, nbits: int) -> None:
-        nbits = check_bitmap_bits(nbits)
+        nbits = check_size(nbits, "nbits")
+        if nbits > MAX_NBITS:
+            raise NoSpace(f"a bitmap of {nbits} bits needs {nbits} bytes, more than memory holds")
         self._bits = bytearray(nbits)
         self._nbits = nbits
         # A lower bound on the first clear bit: every search may start here.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 from .bitmap import Bitmap
@@ -103,6 +104,23 @@ class Chunk:
     def memory(self) -> memoryview | None:
         """The buffer backing the chunk, if one was given."""
         return self._memory
+
+    def zero(self, addr: int, size: int) -> None:
+        """Zero ``size`` bytes of the chunk's memory from ``addr``, in place.
+
+        Raises InvalidArgument if the chunk has no memory or the range
+        leaves the chunk.
+        """
+        if self._memory is None:
+            raise InvalidArgument(f"chunk {self._start:#x}-{self._end:#x} has no backing memory to zero")
+        offset = addr - self._start
+        if not (0 <= offset and size <= self._end - addr + 1):
+            raise InvalidArgument(f"{addr:#x}+{size:#x} is not inside chunk {self._start:#x}-{self._end:#x}")
+        if size:
+            # memset through ctypes, with the bounds checked above: no zero
+            # buffer as large as the range is built.
+            first = ctypes.c_char.from_buffer(self._memory, offset)
+            ctypes.memset(ctypes.addressof(first), 0, size)
 
     def _release_memory(self) -> None:
         """Let go of the backing buffer (the pool is being destroyed), so its owner can close it."""

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from .args import available_memory
+from .bitmap import MAX_NBITS
 
 __all__ = ["STEP_BYTES", "Parser", "check_bench", "fail", "integer", "seconds"]
 
@@ -80,14 +80,14 @@ def check_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         parser.error(
             f"--pool-size {args.pool_size} is smaller than one granule ({granule} bytes at --order {args.order})"
         )
-    memory = available_memory()
+    memory = MAX_NBITS  # bytes of memory in the machine: a bitmap byte per bit
     if args.pool_size >> args.order > memory // 2:
         parser.error(
             f"--pool-size {args.pool_size} at --order {args.order} needs a bitmap of {args.pool_size >> args.order} "
-            f"bytes, more than half the {memory} bytes of memory available"
+            f"bytes, more than half this machine's {memory} bytes of memory"
         )
     if args.steps * STEP_BYTES > memory // 2:
         parser.error(
             f"--steps {args.steps} needs about {args.steps * STEP_BYTES} bytes for the workload, "
-            f"more than half the {memory} bytes of memory available"
+            f"more than half this machine's {memory} bytes of memory"
         )

@@ -17,20 +17,33 @@ conventions carry over:
 
 Arguments a C compiler would reject (a string for a size, a negative
 address) raise :class:`genpool.InvalidArgument`.
+
+Every input the kernel handles without corrupting itself gets the
+kernel's answer; a test compares the two on random traces against the
+real ``lib/genalloc.c``.  Where the kernel would corrupt its own state
+(a chunk or a free that wraps past ``2**64``, an allocation that rounds
+to zero granules or past 32 bits of them, an alignment that loops),
+genpool raises instead.  The documentation's "Differences from the kernel"
+page (https://genpool.readthedocs.io/en/latest/kernel-differences.html) lists each of
+these differences with the kernel's behaviour beside genpool's, and
+where the Pythonic API is stricter than this one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import errno
+import operator
 from collections.abc import Callable
 from typing import Any
 
-from .algorithm import Algorithm, AlignData, FixedData, resolve
-from .args import ADDRESS_LIMIT, check_address, check_size
+from .algorithm import ANY_DATA, Algorithm, AlignData, FixedData, lookup
+from .args import ADDRESS_LIMIT, MASK64, check_address, check_size
 from .bitmap import Bitmap
 from .chunk import Chunk
 from .device import Device
 from .devicetree import DeviceNode
-from .errors import InvalidArgument
+from .errors import InvalidArgument, NoSpace
 from .host import get_host
 from .pool import Pool
 
@@ -73,8 +86,30 @@ __all__ = [
 
 _ALL_ONES = ADDRESS_LIMIT - 1
 
-#: ``struct genpool_data_align``: ``genpool_data_align(align=...)``.
-genpool_data_align = AlignData
+_INT_MAX = (1 << 31) - 1
+_UINT_MAX = (1 << 32) - 1
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class genpool_data_align(AlignData):  # noqa: N801 -- the kernel's name
+    """``struct genpool_data_align``: ``genpool_data_align(align=...)``.
+
+    As in C, ``align`` is an ``int`` and need not be a power of two:
+    ``gen_pool_first_fit_align`` places it with the kernel's mask
+    arithmetic.  It must be positive: with 0 or a negative alignment the
+    kernel's search can loop for ever.
+    """
+
+    def __post_init__(self) -> None:
+        align = self.align
+        if isinstance(align, bool) or not hasattr(type(align), "__index__"):
+            raise InvalidArgument(f"align must be an integer, not {type(align).__name__}")
+        align = operator.index(align)
+        if not 0 < align <= _INT_MAX:
+            raise InvalidArgument(f"align {align} is outside 1 .. 2**31-1 (a positive C int)")
+        object.__setattr__(self, "align", align)
+
+
 #: ``struct genpool_data_fixed``: ``genpool_data_fixed(offset=...)``.
 genpool_data_fixed = FixedData
 
@@ -83,6 +118,23 @@ def _pool(pool: object) -> Pool:
     if not isinstance(pool, Pool):
         raise InvalidArgument(f"pool must be a genpool.Pool, not {type(pool).__name__}")
     return pool
+
+
+def _algorithm(algo: object, data: object) -> Algorithm:
+    """The Algorithm for ``algo`` called with ``data``, as C passes it.
+
+    C hands ``data`` to every algorithm; those that take none ignore it,
+    so any data is accepted for them.  Data of the wrong kind for an
+    algorithm that reads it is refused: the kernel would read it as the
+    wrong structure.
+    """
+    if algo is None:
+        raise InvalidArgument("algo must be an algorithm, not None")
+    algorithm = lookup(algo)
+    if algorithm.data_type is None and data is not None:
+        return dataclasses.replace(algorithm, data_type=ANY_DATA)
+    algorithm.check_data(data)
+    return algorithm
 
 
 # -- creating and destroying -----------------------------------------------
@@ -141,9 +193,17 @@ def gen_pool_destroy(pool: Pool) -> None:
 
 
 def gen_pool_add_owner(pool: Pool, virt: int, phys: int, size: int, nid: int, owner: object) -> int:
-    """Add a chunk with physical address ``phys`` (-1 for none) and an owner cookie; returns 0."""
+    """Add a chunk with physical address ``phys`` (-1 for none) and an owner cookie.
+
+    Returns 0, or ``-ENOMEM`` when the chunk's bitmap cannot be allocated.
+    A chunk of size 0 is added, as in the kernel, and never satisfies
+    anything.
+    """
     phys = _ALL_ONES if type(phys) is int and phys == -1 else check_address(phys, "phys")
-    _pool(pool)._add_chunk(virt, None if phys == _ALL_ONES else phys, size, nid, owner, None, overlap_ok=True)
+    try:
+        _pool(pool)._add_chunk(virt, None if phys == _ALL_ONES else phys, size, nid, owner, None, overlap_ok=True)
+    except NoSpace:
+        return -errno.ENOMEM
     return 0
 
 
@@ -178,15 +238,31 @@ def gen_pool_alloc_algo_owner(
     pool: Pool, size: int, algo: Callable[..., int] | Algorithm, data: object
 ) -> tuple[int, object]:
     """Allocate with ``algo``; return ``(addr, chunk owner)``, or ``(0, None)``."""
+    chunk, addr = _allocate(pool, size, algo, data)
+    return (addr, chunk.owner) if chunk is not None else (0, None)
+
+
+def _allocate(pool: Pool, size: int, algo: Callable[..., int] | Algorithm, data: object) -> tuple[Chunk | None, int]:
+    """``gen_pool_alloc_algo_owner``'s checks, then the pool's allocation: ``(chunk, addr)`` or ``(None, 0)``.
+
+    Where a chunk has room for ``size`` but the kernel's granule count
+    would wrap past ``2**64`` or be cut to the 32 bits of an algorithm's
+    ``nr``, the kernel allocates the wrong bits: InvalidArgument instead.
+    """
     pool = _pool(pool)
     size = check_size(size)
-    if algo is None:
-        raise InvalidArgument("algo must be an algorithm, not None")
-    algorithm = resolve(algo, data)
+    algorithm = _algorithm(algo, data)
     if size == 0:
-        return 0, None
-    chunk, addr = pool._allocate(size, algorithm, data, None)
-    return (addr, chunk.owner) if chunk is not None else (0, None)
+        return None, 0
+    if size >> 32:  # only a size of 2**32 bytes or more can wrap or reach 2**32 granules
+        order = pool.min_alloc_order
+        rounded = size + (1 << order) - 1
+        if (rounded > MASK64 or rounded >> order > _UINT_MAX) and any(size <= chunk.avail for chunk in pool.chunks):
+            granules = (rounded & MASK64) >> order if rounded > MASK64 else (rounded >> order) & _UINT_MAX
+            raise InvalidArgument(
+                f"size {size:#x} is {rounded >> order} granules, which the kernel would compute as {granules}"
+            )
+    return pool._allocate(size, algorithm, data, None)
 
 
 def gen_pool_alloc_algo(pool: Pool, size: int, algo: Callable[..., int] | Algorithm, data: object) -> int:
@@ -197,7 +273,7 @@ def gen_pool_alloc_algo(pool: Pool, size: int, algo: Callable[..., int] | Algori
 def gen_pool_alloc_owner(pool: Pool, size: int) -> tuple[int, object]:
     """Allocate with the pool's algorithm; return ``(addr, chunk owner)``, or ``(0, None)``."""
     pool = _pool(pool)
-    return gen_pool_alloc_algo_owner(pool, size, pool.algorithm, pool.algorithm_data)
+    return gen_pool_alloc_algo_owner(pool, size, *pool.algorithm_choice)
 
 
 def gen_pool_alloc(pool: Pool, size: int) -> int:
@@ -225,31 +301,30 @@ def gen_pool_dma_alloc(pool: Pool | None, size: int) -> tuple[int | None, int | 
     if pool is None:
         return None, None
     pool = _pool(pool)
-    return gen_pool_dma_alloc_algo(pool, size, pool.algorithm, pool.algorithm_data)
+    return gen_pool_dma_alloc_algo(pool, size, *pool.algorithm_choice)
 
 
 def gen_pool_dma_alloc_align(pool: Pool | None, size: int, align: int) -> tuple[int | None, int | None]:
     """Allocate for DMA at an address aligned to ``align`` bytes."""
-    return gen_pool_dma_alloc_algo(pool, size, gen_pool_first_fit_align, AlignData(align))
+    return gen_pool_dma_alloc_algo(pool, size, gen_pool_first_fit_align, genpool_data_align(align))
 
 
 def gen_pool_dma_zalloc_algo(
     pool: Pool | None, size: int, algo: Callable[..., int] | Algorithm, data: object
 ) -> tuple[int | None, int | None]:
-    """:func:`gen_pool_dma_alloc_algo`, then zero the ``size`` bytes of backing memory."""
+    """:func:`gen_pool_dma_alloc_algo`, then zero the ``size`` bytes of backing memory.
+
+    A failed allocation returns ``(None, None)``.  An allocation from a
+    chunk added without memory (genpool has nothing to zero there) is
+    undone and raises InvalidArgument.
+    """
     if pool is None:
         return None, None
-    pool = _pool(pool)
-    if all(chunk.memory is None for chunk in pool.chunks):
-        raise InvalidArgument("the pool has no memory-backed chunk to zero")
-    vaddr, dma = gen_pool_dma_alloc_algo(pool, size, algo, data)
-    if vaddr is not None:
-        try:
-            pool.view(vaddr, size)[:] = bytes(size)
-        except InvalidArgument:
-            pool.free(vaddr, size)
-            raise
-    return vaddr, dma
+    chunk, vaddr = _allocate(pool, size, algo, data)
+    if chunk is None or not vaddr:
+        return None, None
+    pool._zero(chunk, vaddr, size)
+    return vaddr, gen_pool_virt_to_phys(pool, vaddr)
 
 
 def gen_pool_dma_zalloc(pool: Pool | None, size: int) -> tuple[int | None, int | None]:
@@ -257,12 +332,12 @@ def gen_pool_dma_zalloc(pool: Pool | None, size: int) -> tuple[int | None, int |
     if pool is None:
         return None, None
     pool = _pool(pool)
-    return gen_pool_dma_zalloc_algo(pool, size, pool.algorithm, pool.algorithm_data)
+    return gen_pool_dma_zalloc_algo(pool, size, *pool.algorithm_choice)
 
 
 def gen_pool_dma_zalloc_align(pool: Pool | None, size: int, align: int) -> tuple[int | None, int | None]:
     """Zeroed DMA allocation at an address aligned to ``align`` bytes."""
-    return gen_pool_dma_zalloc_algo(pool, size, gen_pool_first_fit_align, AlignData(align))
+    return gen_pool_dma_zalloc_algo(pool, size, gen_pool_first_fit_align, genpool_data_align(align))
 
 
 # -- freeing ---------------------------------------------------------------
@@ -300,18 +375,18 @@ addr_in_gen_pool = gen_pool_has_addr
 
 
 def gen_pool_avail(pool: Pool) -> int:
-    """Unallocated bytes in the pool."""
-    return _pool(pool).avail
+    """Unallocated bytes in the pool: a ``size_t`` sum, modulo ``2**64``."""
+    return _pool(pool).avail & MASK64
 
 
 def gen_pool_size(pool: Pool) -> int:
-    """Bytes in all the pool's chunks."""
-    return _pool(pool).size
+    """Bytes in all the pool's chunks: a ``size_t`` sum, modulo ``2**64``."""
+    return _pool(pool).size & MASK64
 
 
 def gen_pool_set_algo(pool: Pool, algo: Callable[..., int] | None, data: object) -> None:
-    """Make ``algo`` (None: first fit) the pool's algorithm."""
-    _pool(pool).set_algo(algo, data)
+    """Make ``algo`` (None: first fit) the pool's algorithm, with ``data`` kept either way."""
+    _pool(pool).set_algo(_algorithm(gen_pool_first_fit if algo is None else algo, data), data)
 
 
 # -- the algorithms ----------------------------------------------------------
@@ -331,8 +406,7 @@ def _kernel_algorithm(name: str, summary: str) -> Callable[..., int]:
         check_address(start_addr, "start_addr")
         if size > map.nbits:
             raise InvalidArgument(f"size {size} exceeds the bitmap's {map.nbits} bits")
-        algorithm = get_host().algorithm(name)
-        algorithm.check_data(data)
+        algorithm = _algorithm(get_host().algorithm(name), data)
         return algorithm.search(map, size, start, nr, data, _pool(pool), start_addr)
 
     search.__name__ = search.__qualname__ = f"gen_pool_{name}"

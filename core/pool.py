@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from . import host
 from .algorithm import Algorithm, AlignData, resolve
 from .args import ADDRESS_LIMIT, MASK64, check_address, check_nid, check_order, check_size
+from .bitmap import MAX_NBITS
 from .bitmap_view import TRUSTED_SEARCHES, read_only
 from .chunk import Chunk, writable_view
 from .errors import InvalidArgument, NoSpace, PluginError, PoolBug, explain
@@ -64,8 +65,7 @@ class Pool(PoolQueries, Observable):
         "_nid",
         "_name",
         "_chunks",
-        "_algo",
-        "_data",
+        "_choice",
         "_destroyed",
         "_tracking",
         "_observers",
@@ -88,8 +88,8 @@ class Pool(PoolQueries, Observable):
         self._name = name
         self._lock = PoolLock(self._label)
         self._chunks: tuple[Chunk, ...] = ()
-        self._algo = resolve(algo, data)
-        self._data = data
+        # The algorithm and its data as one value: a reader never sees one without the other.
+        self._choice: tuple[Algorithm, object] = (resolve(algo, data), data)
         self._destroyed = False
         self._observers: tuple[ObserverSlot, ...] = ()
         self._tracking = Tracking(self, trackers) if trackers else None
@@ -127,25 +127,37 @@ class Pool(PoolQueries, Observable):
         *,
         overlap_ok: bool,
     ) -> Chunk:
-        """``gen_pool_add_owner``: the new chunk goes to the head of the list."""
+        """``gen_pool_add_owner``: the new chunk goes to the head of the list.
+
+        ``overlap_ok`` gives the kernel API's rules: chunks may overlap, and
+        may be empty (size 0, never satisfying anything).  A chunk whose
+        bitmap cannot be had raises NoSpace.
+        """
         virt = check_address(virt, "virt")
         size = check_size(size)
         nid = check_nid(nid)
-        if size == 0:
+        if size == 0 and not overlap_ok:
             raise InvalidArgument("a chunk must hold at least one byte")
-        if virt + size > ADDRESS_LIMIT:
+        if virt + size > ADDRESS_LIMIT or size == virt == 0:
             raise InvalidArgument(f"chunk {virt:#x}+{size:#x} runs past the top of the 64-bit address space")
+        if size >> self._order > MAX_NBITS:
+            raise NoSpace(
+                f"chunk {virt:#x}+{size:#x} needs {size >> self._order} bits of bitmap, more than memory holds"
+            )
         view = writable_view(memory, size) if memory is not None else None
         with self._lock:
             self._check_alive()
             if not overlap_ok:
                 last = virt + size - 1
                 for other in self._chunks:
-                    if virt <= other._end and other._start <= last:
+                    if virt <= other._end and other._start <= last and other._start <= other._end:
                         raise InvalidArgument(
                             f"chunk {virt:#x}-{last:#x} overlaps chunk {other._start:#x}-{other._end:#x}"
                         )
-            chunk = Chunk(virt, size, self._order, phys=phys, owner=owner, nid=nid, memory=view)
+            try:
+                chunk = Chunk(virt, size, self._order, phys=phys, owner=owner, nid=nid, memory=view)
+            except MemoryError:
+                raise NoSpace(f"no memory for the bitmap of chunk {virt:#x}+{size:#x}") from None
             self._chunks = (chunk, *self._chunks)
             event = ChunkAdded(self, next_seq(), chunk) if self._observers else None
         if event is not None:
@@ -208,7 +220,7 @@ class Pool(PoolQueries, Observable):
         if type(size) is not int or size <= 0:
             size = _positive_size(size)
         if algo is None and data is None:
-            chunk, addr = self._allocate(size, self._algo, self._data, owner)
+            chunk, addr = self._allocate(size, *self._choice, owner)
         else:
             chunk, addr = self._allocate(size, *self._choose(algo, data), owner)
         if chunk is None:
@@ -220,7 +232,7 @@ class Pool(PoolQueries, Observable):
     ) -> tuple[int, object]:
         """Like :meth:`alloc`, also returning the owner cookie of the chunk allocated from."""
         size = _positive_size(size)
-        algorithm, data = (self._algo, self._data) if algo is None and data is None else self._choose(algo, data)
+        algorithm, data = self._choice if algo is None and data is None else self._choose(algo, data)
         chunk, addr = self._allocate(size, algorithm, data, owner)
         if chunk is None:
             self._no_space(size)
@@ -240,20 +252,50 @@ class Pool(PoolQueries, Observable):
     def dma_zalloc(
         self, size: int, *, algo: Any = None, data: object = None, owner: object = None
     ) -> tuple[int, int | None]:
-        """Like :meth:`dma_alloc`, and zero the ``size`` bytes of backing memory."""
+        """Like :meth:`dma_alloc`, and zero the ``size`` bytes of backing memory.
+
+        If the allocation comes from a chunk without memory, it is undone
+        and InvalidArgument raised.
+        """
         if all(chunk._memory is None for chunk in self._chunks):
             raise InvalidArgument(f"{self._label()} has no memory-backed chunk to zero")
-        addr = self.alloc(size, algo=algo, data=data, owner=owner)
-        try:
-            self.view(addr, size)[:] = bytes(size)
-        except InvalidArgument:
-            self.free(addr, size)
-            raise
+        size = _positive_size(size)
+        algorithm, data = self._choice if algo is None and data is None else self._choose(algo, data)
+        chunk, addr = self._allocate(size, algorithm, data, owner)
+        if chunk is None:
+            self._no_space(size)
+        self._zero(chunk, addr, size)
         return addr, self.virt_to_phys(addr)
 
     def dma_zalloc_align(self, size: int, align: int, *, owner: object = None) -> tuple[int, int | None]:
         """:meth:`dma_zalloc` at an address aligned to ``align`` bytes."""
         return self.dma_zalloc(size, algo="first_fit_align", data=AlignData(align), owner=owner)
+
+    def _zero(self, chunk: Chunk, addr: int, size: int) -> None:
+        """Zero ``size`` bytes at ``addr`` in the memory of ``chunk``, just allocated from it.
+
+        On any failure the allocation is undone in that chunk -- not in
+        whichever chunk a look-up by address would find, as chunks may
+        overlap -- and the error raised.
+        """
+        try:
+            chunk.zero(addr, size)
+        except BaseException:
+            order = self._order
+            start_bit, nbits = (addr - chunk._start) >> order, (size + (1 << order) - 1) >> order
+            with self._lock:
+                chunk._bitmap.clear(start_bit, nbits)
+                chunk._avail += nbits << order
+                if self._tracking is not None:
+                    self._tracking.note_free(chunk, start_bit, nbits)
+                event = (
+                    _record(Freed, (self, next_seq(), chunk, addr, size, addr, nbits << order))
+                    if self._observers
+                    else None
+                )
+            if event is not None:
+                self._deliver(event)
+            raise
 
     def _allocate(self, size: int, algorithm: Algorithm, data: object, owner: object) -> tuple[Any, int]:
         """``gen_pool_alloc_algo_owner``: return ``(chunk, address)``, or ``(None, 0)``.
@@ -429,7 +471,7 @@ class Pool(PoolQueries, Observable):
         """Make ``algo`` (a name, an Algorithm, or None for first fit) the default."""
         algorithm = resolve("first_fit" if algo is None else algo, data)
         with self._lock:
-            self._algo, self._data = algorithm, data
+            self._choice = (algorithm, data)
             event = AlgorithmSet(self, next_seq(), algorithm.name) if self._observers else None
         if event is not None:
             self._deliver(event)
@@ -450,8 +492,9 @@ class Pool(PoolQueries, Observable):
     def _choose(self, algo: Any, data: object) -> tuple[Algorithm, object]:
         """The algorithm and data for one call: the pool's algorithm unless ``algo`` is given."""
         if algo is None:
-            self._algo.check_data(data)
-            return self._algo, data
+            algorithm = self._choice[0]
+            algorithm.check_data(data)
+            return algorithm, data
         return resolve(algo, data), data
 
     # -- internals ---------------------------------------------------------

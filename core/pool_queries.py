@@ -31,8 +31,7 @@ class PoolQueries:
     _nid: int
     _name: str | None
     _chunks: tuple[Chunk, ...]
-    _algo: Algorithm
-    _data: object
+    _choice: tuple[Algorithm, object]
     _destroyed: bool
     _tracking: Tracking | None
     _label: Callable[[], str]
@@ -62,12 +61,17 @@ class PoolQueries:
     @property
     def algorithm(self) -> Algorithm:
         """The default allocation algorithm."""
-        return self._algo
+        return self._choice[0]
 
     @property
     def algorithm_data(self) -> object:
         """The data given with the default algorithm."""
-        return self._data
+        return self._choice[1]
+
+    @property
+    def algorithm_choice(self) -> tuple[Algorithm, object]:
+        """The default algorithm and its data, read together (a concurrent ``set_algo`` changes both at once)."""
+        return self._choice
 
     @property
     def destroyed(self) -> bool:

@@ -45,3 +45,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("genpool")
+
+
+# -- the differential test against the kernel (tests/test_kernel_differential.py)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--kernel-traces N``: how many random traces to compare with the real lib/genalloc.c."""
+    parser.addoption("--kernel-traces", type=int, default=None, help="traces to run against lib/genalloc.c")

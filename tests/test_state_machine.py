@@ -135,8 +135,11 @@ class Model:
         self.chunks.insert(0, ModelChunk(addr, size, self.order, owner))
         return None
 
-    def alloc(self, size: object, algo: str | None, data: object) -> tuple[str, object]:
-        """('ok', addr) or ('raise', exception type); counts KernelWarnings in self.warnings."""
+    def alloc(self, size: object, algo: str | None, data: object, kernel: bool = False) -> tuple[str, object]:
+        """('ok', addr) or ('raise', exception type); counts KernelWarnings in self.warnings.
+
+        ``kernel``: the kernel API, where an algorithm that takes no data ignores any it is given.
+        """
         self.warnings = 0
         if type(size) is not int or size <= 0:
             return "raise", InvalidArgument
@@ -147,7 +150,9 @@ class Model:
         if algo not in SEARCH:
             return "raise", InvalidArgument
         wanted = DATA_TYPES.get(algo)
-        if (wanted is None and data is not None) or (wanted is not None and not isinstance(data, wanted)):
+        if (wanted is None and data is not None and not kernel) or (
+            wanted is not None and not isinstance(data, wanted)
+        ):
             return "raise", InvalidArgument
         nr = -(-size // self.granule)
         for chunk in self.chunks:
@@ -293,7 +298,7 @@ class PoolMachine(RuleBasedStateMachine):
             expected = self.model.alloc(size, None, None)
             outcome, warned = call(K.gen_pool_alloc_owner, self.pool, size)
         else:
-            expected = self.model.alloc(size, algo, data)
+            expected = self.model.alloc(size, algo, data, kernel=True)
             outcome, warned = call(K.gen_pool_alloc_algo_owner, self.pool, size, algo, data)
         assert warned == self.model.warnings
         if expected == ("raise", NoSpace):
