@@ -250,6 +250,10 @@ class Bitmap:
         """
         if type(start) is not int or type(nr) is not int:
             start, nr = integer(start, "start"), integer(nr, "nr")
+        return self._set(start, nr)
+
+    def _set(self, start: int, nr: int) -> bool:
+        """:meth:`set` for the owning pool, whose arguments are known to be ints (no type checks)."""
         end = start + nr
         bits = self._bits
         if start | nr < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
@@ -269,6 +273,10 @@ class Bitmap:
         """
         if type(start) is not int or type(nr) is not int:
             start, nr = integer(start, "start"), integer(nr, "nr")
+        return self._clear(start, nr)
+
+    def _clear(self, start: int, nr: int) -> bool:
+        """:meth:`clear` for the owning pool, whose arguments are known to be ints (no type checks)."""
         end = start + nr
         bits = self._bits
         if start | nr < 0 or end > self._nbits or bits.find(0, start, end) >= 0:

@@ -284,7 +284,7 @@ class Pool(PoolQueries, Observable):
             order = self._order
             start_bit, nbits = (addr - chunk._start) >> order, (size + (1 << order) - 1) >> order
             with self._lock:
-                chunk._bitmap.clear(start_bit, nbits)
+                chunk._bitmap._clear(start_bit, nbits)
                 chunk._avail += nbits << order
                 if self._tracking is not None:
                     self._tracking.note_free(chunk, start_bit, nbits)
@@ -308,11 +308,15 @@ class Pool(PoolQueries, Observable):
         nbits = (size + (1 << order) - 1) >> order
         search = algorithm.search
         trusted = search in TRUSTED_SEARCHES
+        # Plugin code (an algorithm from outside genpool, any tracker) runs under the lock now: mark the
+        # holder so that a call back into this pool is refused (genpool.poollock); built-ins never call back.
+        guarded = not trusted or self._tracking is not None
         lock = self._lock
         # acquire/finally costs half what ``with`` does, on every allocation and free.
         if not lock.acquire(False):
             lock.wait()
-        lock.holder = get_ident()  # the algorithm and trackers run now: see genpool.poollock
+        if guarded:
+            lock.holder = get_ident()
         try:
             for chunk in self._chunks:
                 if size > chunk._avail:
@@ -329,7 +333,7 @@ class Pool(PoolQueries, Observable):
                     raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
                 if start_bit >= end_bit:
                     continue
-                if not bitmap.set(start_bit, nbits):
+                if not bitmap._set(start_bit, nbits):
                     start_bit = self._retry(algorithm, chunk, start_bit, nbits, data)
                     if start_bit < 0:
                         continue
@@ -339,7 +343,7 @@ class Pool(PoolQueries, Observable):
                     try:
                         self._tracking.note_alloc(request, start_bit, nbits)
                     except BaseException:
-                        bitmap.clear(start_bit, nbits)
+                        bitmap._clear(start_bit, nbits)
                         raise
                 chunk._avail -= nbits << order
                 if not self._observers:
@@ -351,7 +355,8 @@ class Pool(PoolQueries, Observable):
                     self._check_alive()
                 return None, 0
         finally:
-            lock.holder = None
+            if guarded:
+                lock.holder = None
             lock.release()
         self._deliver(event)
         return chunk, addr
@@ -385,7 +390,7 @@ class Pool(PoolQueries, Observable):
                 raise PluginError(
                     f"algorithm {algorithm.name!r} chose busy bit {previous} again instead of searching past it"
                 )
-            if bitmap.set(start_bit, nbits):
+            if bitmap._set(start_bit, nbits):
                 return start_bit
 
     def _no_space(self, size: int) -> NoReturn:
@@ -428,7 +433,7 @@ class Pool(PoolQueries, Observable):
                         )
                     start_bit = (addr - chunk._start) >> order
                     if nbits:
-                        if not chunk._bitmap.clear(start_bit, nbits):
+                        if not chunk._bitmap._clear(start_bit, nbits):
                             self._double_free(chunk, addr, size, start_bit, nbits)
                         chunk._avail += nbits << order
                         if self._tracking is not None:
