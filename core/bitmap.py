@@ -26,8 +26,8 @@ from collections.abc import Iterator
 
 from .alignindex import STRIDES, AlignIndex
 from .alignindex import note_clear as note_aligned_clear
-from .args import check_size
-from .errors import InvalidArgument
+from .args import MASK64, check_size, integer
+from .errors import InvalidArgument, NoSpace
 from .kernelloop import first_fit_failure, kernel_loop, last_merge
 from .levels import ONES, ZEROS
 from .runindex import RunIndex
@@ -82,6 +82,9 @@ class Bitmap:
     __slots__ = ("_bits", "_nbits", "_first_clear", "_index", "_sizes", "_aligned")
 
     def __init__(self, nbits: int) -> None:
+        nbits = check_size(nbits, "nbits")
+        if nbits > MAX_NBITS:
+            raise NoSpace(f"a bitmap of {nbits} bits needs {nbits} bytes, more than memory holds")
         self._bits = bytearray(nbits)
         self._nbits = nbits
         # A lower bound on the first clear bit: every search may start here.
@@ -106,14 +109,16 @@ class Bitmap:
     # -- single bits and simple scans ------------------------------------
 
     def test_bit(self, nr: int) -> bool:
-        """Whether bit ``nr`` is set (``test_bit``)."""
+        """Whether bit ``nr`` is set (``test_bit``); IndexError outside the bitmap."""
+        if type(nr) is not int:
+            nr = check_size(nr, "nr")
         if not 0 <= nr < self._nbits:
             raise IndexError(f"bit {nr} outside a bitmap of {self._nbits} bits")
         return self._bits[nr] == 1
 
     def find_next_bit(self, size: int, offset: int) -> int:
         """First set bit at or after ``offset`` below ``size``, else ``size``."""
-        self._check_size(size)
+        size, offset = self._check_size(size), _arg(offset, "offset")
         if offset >= size:
             return size
         found = self._bits.find(1, offset, size)
@@ -121,21 +126,29 @@ class Bitmap:
 
     def find_next_zero_bit(self, size: int, offset: int) -> int:
         """First clear bit at or after ``offset`` below ``size``, else ``size``."""
-        self._check_size(size)
+        size, offset = self._check_size(size), _arg(offset, "offset")
         if offset >= size:
             return size
         found = self._bits.find(0, offset, size)
         return size if found < 0 else found
 
     def weight(self, start: int = 0, end: int | None = None) -> int:
-        """Number of set bits in ``[start, end)`` (``bitmap_weight``)."""
-        return self._bits.count(1, start, self._nbits if end is None else end)
+        """Number of set bits in ``[start, end)`` (``bitmap_weight``); ``end`` defaults to :attr:`nbits`."""
+        start, end = self._range(start, end)
+        return self._bits.count(1, start, end)
 
     # -- area search -----------------------------------------------------
 
     def find_next_zero_area(self, size: int, start: int, nr: int, align_mask: int = 0) -> int:
         """``bitmap_find_next_zero_area``: :meth:`find_next_zero_area_off` with offset 0."""
-        if align_mask or nr <= 0 or start < 0 or not 0 <= size <= self._nbits:
+        if (
+            align_mask
+            or type(nr) is not int
+            or type(start) is not int
+            or type(size) is not int
+            or not 0 < nr <= size <= self._nbits
+            or start < 0
+        ):
             return self.find_next_zero_area_off(size, start, nr, align_mask, 0)
         pos = start if start > self._first_clear else self._first_clear
         if self._index is not None:
@@ -158,10 +171,10 @@ class Bitmap:
         loop returns: ``index + nr`` for the first candidate ``index`` that
         no longer fits, a value greater than ``size``.
         """
-        self._check_size(size)
-        if start < 0 or nr < 0 or align_mask < 0 or align_offset < 0:
-            raise InvalidArgument("bitmap search arguments must be non-negative")
-        if nr == 0 or align_mask & (align_mask + 1):
+        size = self._check_size(size)
+        start, nr = _arg(start, "start"), _arg(nr, "nr")
+        align_mask, align_offset = _arg(align_mask, "align_mask"), _arg(align_offset, "align_offset")
+        if nr == 0 or nr > size or align_mask & (align_mask + 1):
             return kernel_loop(self._bits, size, start, nr, align_mask, align_offset)
         if not (align_mask or align_offset):
             return self.find_next_zero_area(size, start, nr)
@@ -291,9 +304,15 @@ class Bitmap:
         Returns whether the bits were set, like ``bitmap_set_ll`` returning
         zero remaining bits.
         """
+        if type(start) is not int or type(nr) is not int:
+            start, nr = integer(start, "start"), integer(nr, "nr")
+        return self._set(start, nr)
+
+    def _set(self, start: int, nr: int) -> bool:
+        """:meth:`set` for the owning pool, whose arguments are known to be ints (no type checks)."""
         end = start + nr
         bits = self._bits
-        if start < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
+        if start | nr < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
             return False
         bits[start:end] = ONES[nr]
         if start == self._first_clear:
@@ -311,9 +330,15 @@ class Bitmap:
         Returns whether the bits were cleared, like ``bitmap_clear_ll``
         returning zero remaining bits.
         """
+        if type(start) is not int or type(nr) is not int:
+            start, nr = integer(start, "start"), integer(nr, "nr")
+        return self._clear(start, nr)
+
+    def _clear(self, start: int, nr: int) -> bool:
+        """:meth:`clear` for the owning pool, whose arguments are known to be ints (no type checks)."""
         end = start + nr
         bits = self._bits
-        if start < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
+        if start | nr < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
             return False
         bits[start:end] = ZEROS[nr]
         if start < self._first_clear:
@@ -330,9 +355,11 @@ class Bitmap:
     # -- reading for display ---------------------------------------------
 
     def runs(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, bool]]:
-        """Yield ``(first_bit, length, is_set)`` for each run in ``[start, end)``."""
+        """An iterator of ``(first_bit, length, is_set)`` for each run in ``[start, end)``."""
+        return self._runs(*self._range(start, end))
+
+    def _runs(self, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
         bits = self._bits
-        end = self._nbits if end is None else min(end, self._nbits)
         pos = start
         while pos < end:
             is_set = bits[pos] == 1
@@ -344,10 +371,10 @@ class Bitmap:
 
     def counts(self, block: int, start: int = 0, end: int | None = None) -> list[int]:
         """Set bits in each ``block``-bit slice of ``[start, end)``, for drawing."""
-        if block <= 0:
+        if _arg(block, "block") == 0:
             raise InvalidArgument("block must be positive")
+        start, end = self._range(start, end)
         bits = self._bits
-        end = self._nbits if end is None else min(end, self._nbits)
         return [bits.count(1, pos, min(pos + block, end)) for pos in range(start, end, block)]
 
     def footprint(self) -> int:
@@ -381,6 +408,18 @@ class Bitmap:
         """A copy of the bits, one byte (0 or 1) per bit."""
         return bytes(self._bits)
 
-    def _check_size(self, size: int) -> None:
-        if not 0 <= size <= self._nbits:
+    def _check_size(self, size: object) -> int:
+        size = _arg(size, "size")
+        if size > self._nbits:
             raise InvalidArgument(f"size {size} outside a bitmap of {self._nbits} bits")
+        return size
+
+    def _range(self, start: object, end: object) -> tuple[int, int]:
+        """``[start, end)`` as non-negative ints, ``end`` cut to :attr:`nbits` (None means all)."""
+        start = _arg(start, "start")
+        return start, self._nbits if end is None else min(_arg(end, "end"), self._nbits)
+
+
+def _arg(value: object, what: str) -> int:
+    """A bit index or count: a non-negative integer (InvalidArgument naming ``what`` otherwise)."""
+    return value if type(value) is int and 0 <= value < MASK64 else check_size(value, what)

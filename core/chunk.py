@@ -122,6 +122,15 @@ class Chunk:
             first = ctypes.c_char.from_buffer(self._memory, offset)
             ctypes.memset(ctypes.addressof(first), 0, size)
 
+    def _release_memory(self) -> None:
+        """Let go of the backing buffer (the pool is being destroyed), so its owner can close it."""
+        if self._memory is not None:
+            try:
+                self._memory.release()
+            except BufferError:
+                pass  # views handed out by Pool.view() still hold it; they keep it alive, not the pool
+            self._memory = None
+
     def contains(self, addr: int) -> bool:
         """Whether ``addr`` lies in the chunk."""
         return self._start <= addr <= self._end
@@ -137,6 +146,8 @@ def writable_view(memory: Any, size: int) -> memoryview:
         view = memoryview(memory)
     except TypeError:
         raise InvalidArgument(f"memory must be a writable buffer, not {type(memory).__name__}") from None
+    except ValueError as exc:  # a released memoryview, a closed mmap
+        raise InvalidArgument(f"memory cannot be used: {exc}") from None
     if view.readonly:
         raise InvalidArgument("memory must be writable")
     if not view.contiguous:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 from . import __version__
+from .cli_checks import Parser, check_bench, fail, integer, seconds
 from .console import format_table, progress_line
 
 __all__ = ["main"]
@@ -31,23 +32,9 @@ def byte_size(text: str) -> int:
     return value
 
 
-def _order(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 63:
-        raise argparse.ArgumentTypeError("order must be in 0..63")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``genpool``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="genpool",
         description="The Linux kernel's gen_pool allocator: library, plugin host and visual debugger. "
         "With no command, opens the visual debugger on a demo pool.",
@@ -61,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "with a naive first-fit baseline measured in the same run.",
     )
     bench.add_argument("--pool-size", type=byte_size, default=1 << 20, metavar="BYTES", help="pool size (default 1M)")
-    bench.add_argument("--order", type=_order, default=3, help="min_alloc_order (default 3)")
-    bench.add_argument("--steps", type=_positive, default=200_000, help="workload steps (default 200000)")
-    bench.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    bench.add_argument("--order", type=integer("order", 0, 63), default=3, help="min_alloc_order (default 3)")
+    bench.add_argument("--steps", type=integer("steps", 1), default=200_000, help="workload steps (default 200000)")
+    bench.add_argument("--seed", type=integer("seed", 0), default=1, help="random seed (default 1)")
     bench.add_argument(
         "--algorithm",
         action="append",
@@ -73,12 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     bench.add_argument(
-        "--baseline-seconds", type=float, default=5.0, metavar="S", help="stop the baseline after S seconds (default 5)"
+        "--baseline-seconds",
+        type=seconds,
+        default=5.0,
+        metavar="S",
+        help="stop the baseline after S seconds (default 5)",
     )
     bench.add_argument("--suite", action="store_true", help="run every case of the README's performance table")
-    bench.add_argument("--repeat", type=_positive, default=3, help="repeats of each --suite row (default 3)")
+    bench.add_argument(
+        "--repeat", type=integer("repeat", 1, 1000), default=3, help="repeats of each --suite row (default 3)"
+    )
     bench.add_argument("--json", action="store_true", help="print results as JSON")
-    bench.set_defaults(run=_run_bench)
+    bench.set_defaults(run=_run_bench, subparser=bench)
     plugins = commands.add_parser(
         "plugins",
         help="list plugins and what they registered",
@@ -86,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the algorithms, trackers and observers it registered, and any load error.",
     )
     plugins.add_argument("--json", action="store_true", help="print the list as JSON")
-    plugins.set_defaults(run=_run_plugins)
+    plugins.set_defaults(run=_run_plugins, subparser=plugins)
     from .dtcli import add_command as add_dt_command
 
     add_dt_command(commands)
@@ -102,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``genpool`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Reported with the usage of the subcommand they were given to, which is the one to read.
+        getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    from .errors import GenPoolError
+
     try:
         if args.command is None:
             from .tui.cli import run_default
@@ -113,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (say, `| head`) went away: not an error of ours.
         sys.stderr.close()
         return 0
+    except GenPoolError as exc:
+        # A refused pool description, a fatal plugin failure (GENPOOL_STRICT_PLUGINS): one line, no traceback.
+        return fail(f"genpool {args.command}" if args.command else "genpool", exc)
     except ModuleNotFoundError as exc:
         # Only the visual debugger imports these; the core runs without them.
         if (exc.name or "").partition(".")[0] not in TUI_EXTRA_MODULES:
@@ -124,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_bench(args: argparse.Namespace) -> int:
     from . import bench
+
+    check_bench(args, args.subparser)
 
     task, stop = progress_line(sys.stderr, enabled=not args.json)
     results: list[dict[str, object]] = []
@@ -176,8 +179,11 @@ def _suite(args: argparse.Namespace, task: Callable[[str, int], Callable[[int], 
 def plugin_listing() -> list[dict[str, object]]:
     """Every plugin with what it registered, as plain data."""
     from .host import get_host
+    from .pool import Pool
 
     host = get_host()
+    # A scratch pool runs every plugin's lifecycle hooks, so the listing shows those that fail.
+    Pool(0).destroy()
     registered: dict[str, dict[str, list[str]]] = {}
     for kind in ("algorithm", "tracker", "observer"):
         for registration in host.registrations(kind):
@@ -191,6 +197,7 @@ def plugin_listing() -> list[dict[str, object]]:
             "builtin": info.builtin,
             **registered.get(info.name, {"algorithms": [], "trackers": [], "observers": []}),
             "error": info.error,
+            "hook_failures": list(info.failures),
         }
         for info in host.plugins()
     ]
@@ -216,15 +223,22 @@ def _run_plugins(args: argparse.Namespace) -> int:
             ", ".join(row["algorithms"]),  # type: ignore[arg-type]
             ", ".join(row["trackers"]),  # type: ignore[arg-type]
             ", ".join(row["observers"]),  # type: ignore[arg-type]
-            "FAILED" if row["error"] else "built-in" if row["builtin"] else "loaded",
+            "FAILED"
+            if row["error"]
+            else "HOOK FAILED"
+            if row["hook_failures"]
+            else "built-in"
+            if row["builtin"]
+            else "loaded",
         ]
         for row in listing
     ]
     headers = ("plugin", "distribution", "algorithms", "trackers", "observers", "status")
     print(format_table("genpool plugins", headers, rows))
     for row in listing:
-        if row["error"]:
-            print(f"FAILED: {row['error']}")
+        for problem in [row["error"], *row["hook_failures"]]:  # type: ignore[misc]
+            if problem:
+                print(f"FAILED: {problem}")
     return 0
 
 

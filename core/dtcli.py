@@ -37,7 +37,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--list", action="store_true", help="print the devices, pools, chunks and consumers")
     output.add_argument("--json", action="store_true", help="print the same as JSON")
-    parser.set_defaults(run=_run)
+    parser.set_defaults(run=_run, subparser=parser)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import errno as _errno
+import logging
+import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .tracking import Allocation
 
-__all__ = ["CorruptTrace", "GenPoolError", "InvalidArgument", "KernelWarning", "NoSpace", "PluginError", "PoolBug"]
+__all__ = [
+    "CorruptTrace",
+    "GenPoolError",
+    "InvalidArgument",
+    "KernelWarning",
+    "NoSpace",
+    "PluginError",
+    "PoolBug",
+    "explain",
+    "report",
+]
 
 
 class GenPoolError(Exception):
@@ -26,10 +39,13 @@ class PoolBug(GenPoolError):
     destroying a pool that still has allocations.  Unlike the kernel,
     genpool checks before it changes anything, so the pool is exactly as
     it was before the call.  ``outstanding`` lists the allocations that
-    kept a destroy from happening (empty for other bugs).
+    kept a destroy from happening (empty for other bugs): a sequence whose
+    length is known at once and whose records are made when first read
+    (:class:`genpool.outstanding.Outstanding`), since a pool may hold
+    millions; the message shows only the first few.
     """
 
-    def __init__(self, message: str, *, outstanding: tuple[Allocation, ...] = ()) -> None:
+    def __init__(self, message: str, *, outstanding: Sequence[Allocation] = ()) -> None:
         super().__init__(message)
         self.outstanding = outstanding
 
@@ -68,3 +84,25 @@ class CorruptTrace(GenPoolError):
 
 class KernelWarning(UserWarning):
     """Where the kernel would ``WARN_ON``: suspicious input that was refused."""
+
+
+def report(message: str, category: type[Warning], stacklevel: int = 2) -> None:
+    """Warn with ``message``, and never raise, whatever the warnings filter.
+
+    Used where a plugin's failure must not break the operation that met
+    it: under an ``error`` filter (``python -W error``, pytest's
+    ``filterwarnings = error``) the warning would become an exception, so
+    it goes to the ``genpool`` logger instead.
+    """
+    try:
+        warnings.warn(message, category, stacklevel=stacklevel + 1)
+    except Exception:
+        logging.getLogger("genpool").warning("%s: %s", category.__name__, message)
+
+
+def explain(exc: BaseException) -> str:
+    """``"TypeName: message"`` for an exception a plugin raised, even if its ``__str__`` raises too."""
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:
+        return f"{type(exc).__name__} (unprintable)"

@@ -6,20 +6,20 @@ the thread that changed the pool, after the pool's lock is released;
 ``seq`` orders events across threads.  With no observer attached a pool
 builds no event at all.
 
-An observer that raises never breaks the operation: the first failure
-is reported as an :class:`ObserverWarning` naming the observer (and the
-plugin that registered it), and after :data:`MAX_FAILURES` failures in a
-row it is detached.
+An observer that raises never breaks the operation, whatever the
+warnings filter: the first failure is reported as an
+:class:`ObserverWarning` naming the observer (and the plugin that
+registered it; to the ``genpool`` logger when warnings are errors), and
+after :data:`MAX_FAILURES` failures in a row it is detached.
 """
 
 from __future__ import annotations
 
 import itertools
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, explain, report
 from .reprs import record_repr
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ class _BugRaised(NamedTuple):
     pool: Pool
     seq: int
     message: str
-    outstanding: tuple[Any, ...] = ()
+    outstanding: Sequence[Any] = ()
 
 
 class BugRaised(_BugRaised, Event):
@@ -225,7 +225,9 @@ class Observable:
         """Report an observer's first failure in a row; detach it after MAX_FAILURES."""
         slot.failures += 1
         if slot.failures == 1:
-            warnings.warn(f"observer {slot.label} raised {type(exc).__name__}: {exc}", ObserverWarning, stacklevel=5)
+            # report(), not warnings.warn: under an "error" filter the warning would raise here, after the
+            # operation succeeded, and its caller would lose the result (an allocation would leak).
+            report(f"observer {slot.label} raised {explain(exc)}", ObserverWarning, stacklevel=5)
         if slot.failures >= MAX_FAILURES:
             with self._lock:
                 self._observers = tuple(other for other in self._observers if other is not slot)  # type: ignore[misc]

@@ -84,7 +84,10 @@ def genpool_register_algorithms(register: AlgorithmRegister) -> None:
           returns the first bit of ``nr`` clear bits it chose in
           ``bitmap`` (a :class:`genpool.Bitmap` of ``size`` bits),
           searching from bit ``start``; any result ``>= size`` means no
-          room in this chunk.  It must not change the bitmap.
+          room in this chunk.  It cannot change the bitmap: a plugin's
+          algorithm is handed a read-only view of it
+          (:mod:`genpool.bitmap_view`).  An exception it raises fails the
+          allocation with a :class:`genpool.PluginError`.
         - ``summary`` -- one line for ``genpool plugins`` and the TUI.
         - ``data_type`` -- the class of the ``data`` the algorithm needs
           (like :class:`genpool.AlignData`), or None if it takes none.
@@ -148,7 +151,11 @@ def genpool_pool_created(pool: Pool) -> None:
     Called for every pool, from the constructor, after the plugins are
     loaded.  A plugin may attach observers here (``pool.observe(...)``)
     to watch every pool of the program, as ``genpool watch`` does.  An
-    exception propagates to the code creating the pool.
+    exception never stops the pool being created: it is reported as a
+    :class:`genpool.host.PluginWarning` naming the plugin and its
+    distribution, and listed by ``genpool plugins`` (a
+    :class:`genpool.PluginError` instead when ``GENPOOL_STRICT_PLUGINS``
+    is true).
 
     .. versionadded:: 0.1
     """
@@ -161,7 +168,8 @@ def genpool_pool_destroyed(pool: Pool) -> None:
     :param pool: the :class:`genpool.Pool`, now without chunks.
 
     Called after :meth:`genpool.Pool.destroy` succeeds (never when it
-    raises :class:`genpool.PoolBug`).
+    raises :class:`genpool.PoolBug`).  An exception is reported as for
+    :func:`genpool_pool_created`; the pool stays destroyed.
 
     .. versionadded:: 0.1
     """

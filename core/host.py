@@ -4,10 +4,17 @@ The built-in plugins in :mod:`genpool.plugins` are registered first, the
 same way as any other.  Third-party plugins, published under the
 entry-point group ``genpool.plugins``, are loaded when the host is first
 needed (the first pool, not ``import genpool``), one at a time and each
-in isolation: a plugin that fails to import or registers something
-invalid is reported with its distribution and skipped -- or, with
-``GENPOOL_STRICT_PLUGINS=1``, raises.  ``GENPOOL_DISABLE_PLUGINS`` is a
+in isolation: a plugin that fails to import (``SystemExit`` included)
+or registers something invalid is reported with its distribution and
+skipped -- or, with ``GENPOOL_STRICT_PLUGINS`` true (``1``, ``true``,
+``yes``, ``on``), raises.  ``GENPOOL_DISABLE_PLUGINS`` is a
 comma-separated list of entry-point names not to load.
+
+The lifecycle hooks (``genpool_pool_created``, ``genpool_pool_destroyed``)
+are called one plugin at a time: one that raises never stops a pool
+being created or destroyed; it is reported as a :class:`PluginWarning`
+naming the plugin and its distribution, and listed by ``genpool
+plugins`` -- or, when strict, raises :class:`PluginError`.
 
 Pools look names up here once, when an algorithm, tracker or observer
 is chosen; nothing here runs on the allocation path.
@@ -29,13 +36,23 @@ import pluggy
 
 from . import __version__, hookspecs
 from .algorithm import Algorithm
-from .errors import InvalidArgument, PluginError
+from .bitmap_view import TRUSTED_SEARCHES
+from .errors import InvalidArgument, PluginError, explain, report
 from .tracking import TRACKER_METHODS
 
 if TYPE_CHECKING:
     from .pool import Pool
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginHost", "PluginInfo", "PluginWarning", "Registration", "get_host"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginHost",
+    "PluginInfo",
+    "PluginWarning",
+    "Registration",
+    "get_host",
+    "origin",
+    "strict_plugins",
+]
 
 ENTRY_POINT_GROUP = "genpool.plugins"
 BUILTIN_PLUGINS = (
@@ -52,7 +69,29 @@ BUILTIN_PLUGINS = (
 
 
 class PluginWarning(UserWarning):
-    """A plugin failed to load and was skipped."""
+    """A plugin failed to load and was skipped, or one of its lifecycle hooks raised."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def strict_plugins() -> bool:
+    """Whether ``GENPOOL_STRICT_PLUGINS`` is set to a true value (``1``, ``true``, ``yes``, ``on``, any case).
+
+    Any value other than those and the false ones (unset, empty, ``0``,
+    ``false``, ``no``, ``off``) is refused with a warning and counts as false.
+    """
+    value = os.environ.get("GENPOOL_STRICT_PLUGINS", "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        report(
+            f"GENPOOL_STRICT_PLUGINS={value!r} is neither true (1, true, yes, on) nor false (0, false, no, off); "
+            "plugins are not strict",
+            PluginWarning,
+        )
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +116,8 @@ class PluginInfo:
     version: str
     builtin: bool
     error: str | None = None
+    #: One message per lifecycle hook of this plugin that raised (the first time it did).
+    failures: tuple[str, ...] = ()
 
 
 class PluginHost:
@@ -124,15 +165,45 @@ class PluginHost:
         """Every plugin, loaded or failed."""
         return list(self._plugins.values())
 
+    def origin(self, kind: str, name: str, obj: object = None) -> str:
+        """``"<kind> '<name>' of plugin 'p' (dist version)"``, for messages about what a plugin registered.
+
+        With ``obj``, the plugin is named only if ``obj`` is what it registered under ``name``.
+        """
+        registration = self._registry[kind].get(name)
+        if registration is None or (obj is not None and registration.obj is not obj):
+            return f"{kind} {name!r}"
+        return f"{kind} {name!r} of plugin {registration.plugin!r} ({registration.distribution} {registration.version})"
+
     # -- lifecycle: the typed facade over ``manager.hook`` ---------------------
 
     def pool_created(self, pool: Pool) -> None:
-        """Call ``genpool_pool_created`` on every plugin."""
-        self.manager.hook.genpool_pool_created(pool=pool)
+        """Call ``genpool_pool_created`` on every plugin; a failing one is reported, never fatal unless strict."""
+        self._lifecycle("genpool_pool_created", pool)
 
     def pool_destroyed(self, pool: Pool) -> None:
-        """Call ``genpool_pool_destroyed`` on every plugin."""
-        self.manager.hook.genpool_pool_destroyed(pool=pool)
+        """Call ``genpool_pool_destroyed`` on every plugin; a failing one is reported, never fatal unless strict."""
+        self._lifecycle("genpool_pool_destroyed", pool)
+
+    def _lifecycle(self, hook_name: str, pool: Pool) -> None:
+        """Call each plugin's ``hook_name`` in pluggy's order, containing each one's failure."""
+        strict = None
+        for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
+            try:
+                impl.function(*({"pool": pool}[arg] for arg in impl.argnames))
+            except Exception as exc:
+                info = self._plugins.get(impl.plugin_name)
+                where = f"({info.distribution} {info.version})" if info is not None else "(not from a distribution)"
+                message = f"plugin {impl.plugin_name!r} {where}: {hook_name} raised {explain(exc)}"
+                if strict is None:
+                    strict = strict_plugins()
+                with self._lock:
+                    info = self._plugins.get(impl.plugin_name)
+                    if info is not None and not any(f": {hook_name} raised" in f for f in info.failures):
+                        self._plugins[impl.plugin_name] = replace(info, failures=(*info.failures, message))
+                if strict:
+                    raise PluginError(message) from exc
+                report(message, PluginWarning, stacklevel=4)
 
     # -- loading -------------------------------------------------------------
 
@@ -175,16 +246,23 @@ class PluginHost:
             except BaseException:
                 self.manager.unregister(plugin)
                 raise
-        except Exception as exc:
-            error = exc if isinstance(exc, PluginError) else PluginError(f"{type(exc).__name__}: {exc}")
+        # A plugin calling sys.exit() at import is a plugin that failed to load, not a request to stop.
+        except (Exception, SystemExit) as exc:
+            error = exc if isinstance(exc, PluginError) else PluginError(explain(exc))
             message = f"plugin {source.name!r} ({source.distribution} {source.version}) failed to load: {error}"
             if source.name not in self._plugins:
                 self._plugins[source.name] = replace(source, error=message)
-            if source.builtin or os.environ.get("GENPOOL_STRICT_PLUGINS") == "1":
+            if source.builtin or strict_plugins():
                 raise PluginError(message) from exc
-            warnings.warn(message, PluginWarning, stacklevel=3)
+            report(message, PluginWarning, stacklevel=3)
             return
         self._plugins[source.name] = source
+        if source.builtin:
+            TRUSTED_SEARCHES.update(
+                registration.obj.search
+                for registration in self._registry["algorithm"].values()
+                if registration.plugin == source.name
+            )
 
     def _take_registrations(self, plugin: object, source: PluginInfo) -> None:
         """Call the plugin's hooks and keep what they registered, all or nothing."""
@@ -257,6 +335,11 @@ def _call_own_hook(manager: pluggy.PluginManager, hook_name: str, plugin: object
     for impl in getattr(manager.hook, hook_name).get_hookimpls():
         if impl.plugin is plugin:
             impl.function(*(kwargs[arg] for arg in impl.argnames))
+
+
+def origin(kind: str, name: str, obj: object = None) -> str:
+    """:meth:`PluginHost.origin` of the process-wide host."""
+    return get_host().origin(kind, name, obj)
 
 
 _host: PluginHost | None = None

@@ -33,12 +33,11 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import operator
 from collections.abc import Callable
 from typing import Any
 
 from .algorithm import ANY_DATA, Algorithm, AlignData, FixedData, lookup
-from .args import ADDRESS_LIMIT, MASK64, check_address, check_size
+from .args import ADDRESS_LIMIT, MASK64, check_address, check_size, integer
 from .bitmap import Bitmap
 from .chunk import Chunk
 from .device import Device
@@ -101,10 +100,7 @@ class genpool_data_align(AlignData):  # noqa: N801 -- the kernel's name
     """
 
     def __post_init__(self) -> None:
-        align = self.align
-        if isinstance(align, bool) or not hasattr(type(align), "__index__"):
-            raise InvalidArgument(f"align must be an integer, not {type(align).__name__}")
-        align = operator.index(align)
+        align = integer(self.align, "align")
         if not 0 < align <= _INT_MAX:
             raise InvalidArgument(f"align {align} is outside 1 .. 2**31-1 (a positive C int)")
         object.__setattr__(self, "align", align)

@@ -10,16 +10,17 @@ with the pool unchanged.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from threading import get_ident
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import host
 from .algorithm import Algorithm, AlignData, resolve
 from .args import ADDRESS_LIMIT, MASK64, check_address, check_nid, check_order, check_size
 from .bitmap import MAX_NBITS
+from .bitmap_view import TRUSTED_SEARCHES, read_only
 from .chunk import Chunk, writable_view
-from .errors import InvalidArgument, NoSpace, PluginError, PoolBug
+from .errors import InvalidArgument, NoSpace, PluginError, PoolBug, explain
 from .events import (
     AlgorithmSet,
     Allocated,
@@ -31,7 +32,9 @@ from .events import (
     ObserverSlot,
     next_seq,
 )
+from .outstanding import snapshot
 from .pool_queries import PoolQueries
+from .poollock import PoolLock
 from .tracking import Allocation, AllocRequest, Tracking
 
 if TYPE_CHECKING:
@@ -83,7 +86,7 @@ class Pool(PoolQueries, Observable):
         self._order = check_order(min_alloc_order)
         self._nid = check_nid(nid)
         self._name = name
-        self._lock = threading.Lock()
+        self._lock = PoolLock(self._label)
         self._chunks: tuple[Chunk, ...] = ()
         # The algorithm and its data as one value: a reader never sees one without the other.
         self._choice: tuple[Algorithm, object] = (resolve(algo, data), data)
@@ -167,22 +170,24 @@ class Pool(PoolQueries, Observable):
         """``gen_pool_destroy``: drop every chunk.
 
         Raises PoolBug, and keeps the pool as it was, if any granule is
-        still allocated; the error lists the outstanding allocations.
+        still allocated; the error says how many allocations are
+        outstanding and shows the first few, and its ``outstanding`` holds
+        them all (see :mod:`genpool.outstanding`).  A destroyed pool keeps
+        no reference to its chunks' memory, trackers included, so the
+        buffers given to ``add`` can be closed.
         """
         with self._lock:
             if self._destroyed:
                 return
-            busy = [chunk for chunk in self._chunks if chunk._bitmap._bits.find(1) >= 0]
-            if busy:
-                outstanding = tuple(self._allocations_locked())
-                listing = "\n".join(f"  {record}" for record in outstanding)
-                count = len(outstanding)
-                self._bug(
-                    f"gen_pool_destroy of {self._label()} with {count} allocation(s) outstanding:\n{listing}",
-                    outstanding,
-                )
+            if any(chunk._bitmap._bits.find(1) >= 0 for chunk in self._chunks):
+                outstanding = snapshot(self)
+                self._bug(outstanding.destroy_message(self._label()), outstanding)
             self._destroyed = True
+            for chunk in self._chunks:
+                chunk._release_memory()
             self._chunks = ()
+            if self._tracking is not None:
+                self._tracking.release()
             event = Destroyed(self, next_seq()) if self._observers else None
         if event is not None:
             self._deliver(event)
@@ -207,7 +212,9 @@ class Pool(PoolQueries, Observable):
         """Allocate ``size`` bytes; return the address.
 
         ``algo`` and ``data`` override the pool's algorithm for this call;
-        ``owner`` is recorded by the ``tag`` tracker.  Raises NoSpace when
+        ``owner`` is recorded by the ``tag`` tracker, and only by it: a
+        pool created without ``trackers=("tag", ...)`` keeps no owner (the
+        kernel has no such argument), and the value is dropped.  Raises NoSpace when
         no chunk has room, InvalidArgument for a bad size (including 0).
         """
         if type(size) is not int or size <= 0:
@@ -277,7 +284,7 @@ class Pool(PoolQueries, Observable):
             order = self._order
             start_bit, nbits = (addr - chunk._start) >> order, (size + (1 << order) - 1) >> order
             with self._lock:
-                chunk._bitmap.clear(start_bit, nbits)
+                chunk._bitmap._clear(start_bit, nbits)
                 chunk._avail += nbits << order
                 if self._tracking is not None:
                     self._tracking.note_free(chunk, start_bit, nbits)
@@ -300,20 +307,33 @@ class Pool(PoolQueries, Observable):
         order = self._order
         nbits = (size + (1 << order) - 1) >> order
         search = algorithm.search
+        trusted = search in TRUSTED_SEARCHES
+        # Plugin code (an algorithm from outside genpool, any tracker) runs under the lock now: mark the
+        # holder so that a call back into this pool is refused (genpool.poollock); built-ins never call back.
+        guarded = not trusted or self._tracking is not None
+        lock = self._lock
         # acquire/finally costs half what ``with`` does, on every allocation and free.
-        self._lock.acquire()
+        if not lock.acquire(False):
+            lock.wait()
+        if guarded:
+            lock.holder = get_ident()
         try:
             for chunk in self._chunks:
                 if size > chunk._avail:
                     continue
                 bitmap = chunk._bitmap
                 end_bit = bitmap._nbits
-                start_bit = search(bitmap, end_bit, 0, nbits, data, self, chunk._start)
+                try:
+                    start_bit = search(
+                        bitmap if trusted else read_only(bitmap), end_bit, 0, nbits, data, self, chunk._start
+                    )
+                except Exception as exc:
+                    raise _algorithm_failed(algorithm, exc) from exc
                 if type(start_bit) is not int:
                     raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
                 if start_bit >= end_bit:
                     continue
-                if not bitmap.set(start_bit, nbits):
+                if not bitmap._set(start_bit, nbits):
                     start_bit = self._retry(algorithm, chunk, start_bit, nbits, data)
                     if start_bit < 0:
                         continue
@@ -323,7 +343,7 @@ class Pool(PoolQueries, Observable):
                     try:
                         self._tracking.note_alloc(request, start_bit, nbits)
                     except BaseException:
-                        bitmap.clear(start_bit, nbits)
+                        bitmap._clear(start_bit, nbits)
                         raise
                 chunk._avail -= nbits << order
                 if not self._observers:
@@ -335,7 +355,9 @@ class Pool(PoolQueries, Observable):
                     self._check_alive()
                 return None, 0
         finally:
-            self._lock.release()
+            if guarded:
+                lock.holder = None
+            lock.release()
         self._deliver(event)
         return chunk, addr
 
@@ -355,7 +377,11 @@ class Pool(PoolQueries, Observable):
                     f"outside a chunk of {end_bit} bits"
                 )
             previous = start_bit
-            start_bit = algorithm.search(bitmap, end_bit, start_bit, nbits, data, self, chunk._start)
+            view = bitmap if algorithm.search in TRUSTED_SEARCHES else read_only(bitmap)
+            try:
+                start_bit = algorithm.search(view, end_bit, start_bit, nbits, data, self, chunk._start)
+            except Exception as exc:
+                raise _algorithm_failed(algorithm, exc) from exc
             if type(start_bit) is not int:
                 raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
             if start_bit >= end_bit:
@@ -364,7 +390,7 @@ class Pool(PoolQueries, Observable):
                 raise PluginError(
                     f"algorithm {algorithm.name!r} chose busy bit {previous} again instead of searching past it"
                 )
-            if bitmap.set(start_bit, nbits):
+            if bitmap._set(start_bit, nbits):
                 return start_bit
 
     def _no_space(self, size: int) -> NoReturn:
@@ -394,7 +420,8 @@ class Pool(PoolQueries, Observable):
         """``gen_pool_free_owner``, checked before anything changes."""
         order = self._order
         nbits = (size + (1 << order) - 1) >> order
-        self._lock.acquire()
+        if not self._lock.acquire(False):
+            self._lock.wait()
         try:
             for chunk in self._chunks:
                 if chunk._start <= addr <= chunk._end:
@@ -406,7 +433,7 @@ class Pool(PoolQueries, Observable):
                         )
                     start_bit = (addr - chunk._start) >> order
                     if nbits:
-                        if not chunk._bitmap.clear(start_bit, nbits):
+                        if not chunk._bitmap._clear(start_bit, nbits):
                             self._double_free(chunk, addr, size, start_bit, nbits)
                         chunk._avail += nbits << order
                         if self._tracking is not None:
@@ -454,15 +481,17 @@ class Pool(PoolQueries, Observable):
         if event is not None:
             self._deliver(event)
 
-    def _bug(self, message: str, outstanding: tuple[Allocation, ...] = ()) -> NoReturn:
+    def _bug(self, message: str, outstanding: Sequence[Allocation] = ()) -> NoReturn:
         """Raise PoolBug; observers hear of it first (called with the lock held)."""
         if self._observers:
             event = BugRaised(self, next_seq(), message, outstanding)
+            holder, self._lock.holder = self._lock.holder, None
             self._lock.release()
             try:
                 self._deliver(event)
             finally:
                 self._lock.acquire()
+                self._lock.holder = holder
         raise PoolBug(message, outstanding=outstanding)
 
     def _choose(self, algo: Any, data: object) -> tuple[Algorithm, object]:
@@ -481,6 +510,11 @@ class Pool(PoolQueries, Observable):
     def _check_alive(self) -> None:
         if self._destroyed:
             raise InvalidArgument(f"{self._label()} was destroyed")
+
+
+def _algorithm_failed(algorithm: Algorithm, exc: Exception) -> PluginError:
+    """The PluginError for an algorithm that raised (nothing has changed yet when it runs)."""
+    return PluginError(f"{host.origin('algorithm', algorithm.name, algorithm)} raised {explain(exc)}")
 
 
 def _positive_size(size: object) -> int:

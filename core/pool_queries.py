@@ -92,6 +92,7 @@ class PoolQueries:
 
     def chunk_of(self, addr: int) -> Chunk | None:
         """The chunk holding ``addr`` (newest first, as the kernel looks), or None."""
+        addr = check_address(addr)
         for chunk in self._chunks:
             if chunk._start <= addr <= chunk._end:
                 return chunk

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 from .algorithm import ANY_DATA, Algorithm
 from .bitmap import Bitmap
+from .bitmap_view import TRUSTED_SEARCHES
 from .chunk import Chunk
 from .errors import CorruptTrace, GenPoolError, InvalidArgument
 from .events import BugRaised, next_seq
@@ -54,6 +55,10 @@ def _place(bitmap: Bitmap, size: int, start: int, nr: int, data: Any, pool: obje
     """The recorded first granule, in the recorded chunk only (``data`` is ``(bitmap, bit)``)."""
     target, bit = data
     return bit if bitmap is target and start == 0 else size
+
+
+# genpool's own placer compares the bitmap it is handed with the recorded one: it needs the bitmap itself.
+TRUSTED_SEARCHES.add(_place)
 
 
 class ReplicaSet:
@@ -156,7 +161,9 @@ class ReplicaSet:
         if placer is None:
             placer = self._placers[algorithm] = Algorithm(algorithm, _place, ANY_DATA)
         # The pool's own allocation path, with the placer as the algorithm (alloc's argument checks are done).
-        pool._allocate(size, placer, (chunk._bitmap, first), owner)
+        placed, _ = pool._allocate(size, placer, (chunk._bitmap, first), owner)
+        if placed is not chunk:
+            self._corrupt(f"allocation of {size} bytes at {addr:#x} could not be placed in its chunk", line)
 
     def _free(self, pool: Pool, chunk: Chunk, addr: int, size: int, index: int, line: int | None) -> None:
         if size < 0 or pool.chunk_of(addr) is not chunk or addr + size - 1 > chunk._end:

@@ -21,10 +21,12 @@ class a plugin registered (see ``genpool_register_trackers``):
 
 from __future__ import annotations
 
+import reprlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, PluginError, explain
 from .reprs import record_repr
 
 if TYPE_CHECKING:
@@ -89,12 +91,13 @@ class Allocation:
         return self.addr + self.size
 
     def __str__(self) -> str:
+        # reprlib shortens long values and survives a raising __repr__: a BUG report must always print.
         text = f"{self.addr:#x}-{self.end - 1:#x} ({self.size} bytes)"
         if self.owner is not None:
-            text += f" owner={self.owner!r}"
+            text += f" owner={reprlib.repr(self.owner)}"
         for name, value in self.info.items():
             if name != "owner":
-                text += f" {name}={value}"
+                text += f" {name}={value if isinstance(value, str | int | float) else reprlib.repr(value)}"
         return text
 
 
@@ -119,9 +122,16 @@ class Tracking:
 
         if isinstance(names, str):
             raise InvalidArgument(f"trackers must be a sequence of names, not the string {names!r}")
+        try:
+            names = tuple(names)
+        except TypeError:
+            raise InvalidArgument(f"trackers must be a sequence of names, not {type(names).__name__}") from None
+        repeated = sorted({name for name in names if isinstance(name, str) and names.count(name) > 1})
+        if repeated:
+            raise InvalidArgument(f"trackers names {', '.join(map(repr, repeated))} more than once")
         host = get_host()
         self._pool = pool
-        self._names = tuple(names)
+        self._names = names
         self._trackers = tuple(host.tracker(name)() for name in self._names)
         self._extents: dict[Chunk, _Extents] = {}
         self._owner_index = next(
@@ -140,11 +150,21 @@ class Tracking:
         return extents
 
     def note_alloc(self, request: AllocRequest, first: int, count: int) -> None:
-        """Record a new allocation of ``count`` granules from ``first``; trackers may raise."""
-        values = tuple(tracker.record(request) for tracker in self._trackers)
+        """Record a new allocation of ``count`` granules from ``first``.
+
+        A tracker's exception comes out as a PluginError naming the tracker, before anything changes.
+        """
+        values = []
+        for index, tracker in enumerate(self._trackers):
+            try:
+                values.append(tracker.record(request))
+            except Exception as exc:
+                from .host import origin
+
+                raise PluginError(f"{origin('tracker', self._names[index])} raised {explain(exc)}") from exc
         extents = self._of(request.chunk)
         extents.starts[first] = 1
-        extents.records[first] = (count, values)
+        extents.records[first] = (count, tuple(values))
 
     def note_free(self, chunk: Chunk, first: int, count: int) -> None:
         """Granules ``[first, first + count)`` were freed: trim, split or drop what they cover."""
@@ -229,10 +249,37 @@ class Tracking:
         result.sort(key=lambda record: record.addr)
         return result
 
+    def frozen(self, chunk: Chunk) -> tuple[int, Callable[[], Iterator[Allocation]]]:
+        """How many allocations ``chunk`` holds, and a walk over copies of their records in address order."""
+        extents = self._extents.get(chunk)
+        if extents is None or not extents.records:
+            return 0, lambda: iter(())
+        starts, records = bytes(extents.starts), dict(extents.records)
+
+        def walk() -> Iterator[Allocation]:
+            head = starts.find(1)
+            while head >= 0:
+                length, values = records[head]
+                yield self._allocation(chunk, head, length, values)
+                head = starts.find(1, head + 1)
+
+        return len(records), walk
+
+    def release(self) -> None:
+        """Forget every chunk (the pool was destroyed), so nothing here keeps their memory."""
+        self._extents.clear()
+
     def _allocation(self, chunk: Chunk, head: int, length: int, values: tuple[Any, ...]) -> Allocation:
         info: dict[str, Any] = {}
-        for tracker, value in zip(self._trackers, values, strict=True):
-            info.update(tracker.describe(value))
+        for name, tracker, value in zip(self._names, self._trackers, values, strict=True):
+            try:
+                fields = tracker.describe(value)
+                if not isinstance(fields, Mapping):
+                    raise TypeError(f"returned {type(fields).__name__}, not a mapping")
+                info.update(fields)
+            except Exception as exc:
+                # A broken describe() must not hide the allocation, nor a BUG that lists it.
+                info[name] = f"<describe failed: {explain(exc)}>"
         owner = None if self._owner_index is None else values[self._owner_index]
         return Allocation(chunk.address_of(head), length * chunk.granule, chunk, owner, info)
 

@@ -41,9 +41,10 @@ def test_bytearray_backing_and_view() -> None:
     assert bytes(pool.view(0x1000, 0)) == b""
 
 
-def test_mmap_backing() -> None:
+@pytest.mark.parametrize("trackers", [(), ("tag", "chunk", "callsite")])
+def test_mmap_backing(trackers: tuple[str, ...]) -> None:
     with mmap.mmap(-1, 4096) as memory:
-        pool = Pool(6)
+        pool = Pool(6, trackers=trackers)
         pool.add_virt(0x40000, 0x80000, 4096, memory=memory)
         addr, dma = pool.dma_alloc(100)
         assert (addr, dma) == (0x40000, 0x80000)
@@ -51,10 +52,12 @@ def test_mmap_backing() -> None:
         assert memory[:100] == b"\xab" * 100 and memory[100] == 0
         pool.free(addr, 100)
         del addr
-        # views must be released before the mmap can close
         chunk = pool.chunks[0]
         pool.destroy()
-        chunk.memory.release()
+        # The destroyed pool, its trackers and its chunks let go of the buffer: mmap.close() works
+        # (on leaving the with block) while the pool and chunk objects are still alive.
+        assert chunk.memory is None
+    assert memory.closed and pool.destroyed
 
 
 def test_memoryview_backing_with_an_offset() -> None:

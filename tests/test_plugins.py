@@ -1,10 +1,11 @@
 """The plugin host: built-in and third-party plugins, loader controls, bad registrations.
 
-The example packages in tests/plugins are installed into the test
-environment (see the README): genpool-extras is a working plugin,
+The example packages in tests/plugins are installed for the tests (see
+the README and conftest.py): genpool-extras is a working plugin,
 genpool-broken holds one plugin that fails to import and one that
 registers garbage.  The suite disables the broken ones process-wide
 (conftest.py); tests that want them build a PluginHost of their own.
+genpool-hostile has its own tests, in test_hostile_plugins.py.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ BUILTIN_ALGORITHMS = {"first_fit", "first_fit_align", "first_fit_order_align", "
 
 @pytest.fixture
 def all_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load every installed plugin, the broken ones included."""
-    monkeypatch.delenv("GENPOOL_DISABLE_PLUGINS", raising=False)
+    """Load every installed plugin, the broken ones included (the hostile ones have their own tests)."""
+    monkeypatch.setenv("GENPOOL_DISABLE_PLUGINS", "hostile_exit,hostile_lifecycle")
     monkeypatch.delenv("GENPOOL_STRICT_PLUGINS", raising=False)
 
 
@@ -253,6 +254,7 @@ def test_genpool_plugins_lists_everything_and_survives_broken_plugins(all_plugin
         "trackers": ["lifetime"],
         "observers": ["event_counter"],
         "error": None,
+        "hook_failures": [],
     }
     assert "broken on purpose" in by_name["broken_import"]["error"]
     table = subprocess.run(

@@ -84,8 +84,11 @@ def test_a_raising_tracker_leaves_pool_and_trackers_as_they_were() -> None:
     pool = tracked_pool("tag", "fussy")
     pool.alloc(8, owner="kept")
     before = (pool.avail, spans(pool), pool.chunks[0].bitmap.to_bytes())
-    with pytest.raises(RuntimeError, match="unlucky"):
+    with pytest.raises(
+        genpool.PluginError, match="tracker 'fussy' of plugin 'fussy-test'.*RuntimeError: unlucky"
+    ) as err:
         pool.alloc(13, owner="lost")
+    assert isinstance(err.value.__cause__, RuntimeError)
     assert (pool.avail, spans(pool), pool.chunks[0].bitmap.to_bytes()) == before
     assert pool.alloc(16, owner="next") == 0x1008
 

@@ -197,6 +197,27 @@ async def test_destroy_with_allocations_then_cancel_changes_nothing() -> None:
         assert app.current is not None and app.current.pool is pool
 
 
+async def test_the_bug_modal_lists_a_bounded_number_of_allocations() -> None:
+    from genpool.tui.bug_screen import LISTED
+
+    pool = genpool.Pool(0, name="busy", trackers=("tag",))
+    pool.add(0, 4 * LISTED)
+    for _ in range(LISTED + 20):
+        pool.alloc(1, owner="many")
+    app = make_app([pool])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("D")
+        modal = app.screen
+        assert isinstance(modal, BugScreen)
+        assert modal.query_one("#bug-outstanding").row_count == LISTED
+        assert f"… the first {LISTED} of {LISTED + 20:,}; the table (o) lists them all." in [
+            str(label.render()) for label in modal.query(Label)
+        ]
+        await pilot.click("#bug-free-all")
+        await pilot.pause()
+        assert pool.destroyed
+
+
 async def test_destroy_with_allocations_then_free_all_and_destroy() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -370,6 +391,21 @@ async def test_theme_switching_is_remembered(tui_config) -> None:  # noqa: F811
         app.theme = "genpool-light"
         await pilot.pause()
         assert bitmap(app)._style("owner-0") != dark
+    assert '"genpool-light"' in (tui_config / "settings.json").read_text()
+    again = make_app()
+    async with again.run_test(size=SIZE):
+        assert again.theme == "genpool-light"
+
+
+async def test_a_one_off_theme_does_not_change_the_remembered_one(tui_config) -> None:  # noqa: F811
+    first = make_app()
+    async with first.run_test(size=SIZE) as pilot:
+        first.theme = "genpool-light"
+        await pilot.pause()
+    once = make_app(theme="genpool-high-contrast")
+    async with once.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert once.theme == "genpool-high-contrast"
     assert '"genpool-light"' in (tui_config / "settings.json").read_text()
     again = make_app()
     async with again.run_test(size=SIZE):

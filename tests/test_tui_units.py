@@ -328,6 +328,25 @@ def test_user_themes_load_and_bad_ones_are_reported(tui_config) -> None:  # noqa
     assert len(errors) == 1 and "primry" in errors[0]
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('name = "bad"\nprimary = "notacolour"\n', "primary = 'notacolour'"),
+        ('name = "bad"\nprimary = "#ff0000"\nbackground = "#12"\n', "background = '#12'"),
+        ('name = "bad"\nprimary = "#ff0000"\n[variables]\ngenpool-used = "mauve-ish"\n', "variables.genpool-used"),
+    ],
+)
+def test_a_theme_with_an_invalid_colour_is_reported_with_its_file_and_key(tui_config, text: str, key: str) -> None:  # noqa: F811
+    from genpool.tui.themes import load_themes
+
+    folder = tui_config / "themes"
+    folder.mkdir(parents=True)
+    (folder / "bad.toml").write_text(text)
+    _, user, errors = load_themes()
+    assert user == [] and len(errors) == 1
+    assert "bad.toml" in errors[0] and key in errors[0] and "is not a colour" in errors[0]
+
+
 def test_settings_round_trip(tui_config) -> None:  # noqa: F811
     from genpool.tui.themes import load_setting, save_setting
 

@@ -184,7 +184,10 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
             self.event_log.note(f"theme not loaded: {error}")
 
     def _theme_changed(self, theme: Theme) -> None:
-        if self.remember_theme:
+        if theme.name == self._requested_theme:
+            # The one-off --theme being applied: the remembered theme stays as it was.
+            self._requested_theme = None
+        elif self.remember_theme:
             save_setting("theme", theme.name)
 
     # -- pools -------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import genpool
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,9 +15,10 @@ from .owners import callsite_text, owner_text
 from .report import bug_site, kernel_report
 from .values import human_size
 
-__all__ = ["BugScreen"]
+__all__ = ["LISTED", "BugScreen"]
 
-#: Outstanding allocations listed in the modal; the allocations table (o) lists any number.
+#: Outstanding allocations the modal lists; a destroy may find millions, and a table of them all would never
+#: draw (the allocations table, o, lists any number).
 LISTED = 500
 
 
@@ -57,11 +60,14 @@ class BugScreen(ModalScreen[bool]):
                             owner_text(record.owner),
                             callsite_text(record.info),
                         )
-                        for record in outstanding[:LISTED]
+                        for record in itertools.islice(outstanding, LISTED)
                     )
                     yield table
                     if len(outstanding) > LISTED:
-                        yield Label(f"… the first {LISTED}; the table (o) lists them all.", classes="dialog-note")
+                        yield Label(
+                            f"… the first {LISTED} of {len(outstanding):,}; the table (o) lists them all.",
+                            classes="dialog-note",
+                        )
                 yield Static(kernel_report(self.bug), id="bug-report", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 if outstanding:

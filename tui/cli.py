@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import socket
 import sys
 from collections.abc import Sequence
+
+from genpool.cli_checks import Parser, integer
 
 __all__ = ["DEFAULT_PORT", "add_commands", "build_pools", "main", "run_default"]
 
@@ -27,21 +30,13 @@ def _chunk(text: str) -> object:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _order(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"order {text!r} is not a number") from None
-    if not 0 <= value <= 63:
-        raise argparse.ArgumentTypeError("order must be in 0..63")
-    return value
-
-
 def _pool_options(parser: argparse.ArgumentParser) -> None:
     """The options that say which pool the app opens on, and how it looks."""
     group = parser.add_argument_group("the pool to open (default: the demo pool)")
     group.add_argument("--empty", action="store_true", help="start with no pool (press n to create one)")
-    group.add_argument("--order", type=_order, metavar="N", help="min_alloc_order of a new pool (default 5)")
+    group.add_argument(
+        "--order", type=integer("order", 0, 63), metavar="N", help="min_alloc_order of a new pool (default 5)"
+    )
     group.add_argument(
         "--chunk",
         type=_chunk,
@@ -64,16 +59,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
         description="Open the Textual visual debugger on the demo pool, an empty screen, or a pool you describe.",
     )
     _pool_options(tui)
-    tui.set_defaults(run=_run_tui)
+    tui.set_defaults(run=_run_tui, subparser=tui)
     web = subparsers.add_parser(
         "web",
         help="serve the visual debugger to a browser",
         description="Serve the same app with textual-serve on a loopback port; open the printed address.",
     )
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    web.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    web.add_argument(
+        "--port", type=integer("port", 1, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
     _pool_options(web)
-    web.set_defaults(run=_run_web)
+    web.set_defaults(run=_run_web, subparser=web)
     from .replica_cli import add_replica_commands  # imports no Textual either
 
     add_replica_commands(subparsers)
@@ -101,14 +98,24 @@ def build_pools(args: argparse.Namespace) -> list[object]:
     return [build_pool(description)]
 
 
-def _run_tui(args: argparse.Namespace) -> int:
+def check_theme(name: str | None) -> None:
+    """InvalidArgument unless ``name`` is None or a theme the app has (shipped, the user's, or Textual's)."""
+    if name is None:
+        return
     import genpool
+    from textual.theme import BUILTIN_THEMES
 
-    try:
-        pools = build_pools(args)
-    except genpool.GenPoolError as exc:
-        print(f"genpool tui: {exc}", file=sys.stderr)
-        return 2
+    from .themes import load_themes
+
+    shipped, user, _ = load_themes()
+    known = sorted({theme.name for theme in [*shipped, *user]} | set(BUILTIN_THEMES))
+    if name not in known:
+        raise genpool.InvalidArgument(f"unknown theme {name!r} (known: {', '.join(known)})")
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    check_theme(args.theme)
+    pools = build_pools(args)
     from .app import GenpoolApp
 
     GenpoolApp(pools, theme=args.theme).run()  # type: ignore[arg-type]
@@ -132,11 +139,30 @@ def _pool_argv(args: argparse.Namespace) -> list[str]:
 
 
 def _run_web(args: argparse.Namespace) -> int:
+    """Check everything a served app would refuse, and the address, before serving."""
     from .web import serve
 
+    check_theme(args.theme)
+    build_pools(args)
+    try:
+        _check_listen(args.host, args.port)
+    except OSError as exc:
+        args.subparser.error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     command = shlex.join([sys.executable, "-m", "genpool.tui", "tui", *_pool_argv(args)])
-    serve(command, args.host, args.port)
+    try:
+        serve(command, args.host, args.port)
+    except KeyboardInterrupt:
+        pass  # Ctrl+C is how a person stops the server
     return 0
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Bind and release ``host:port`` once, so an unknown host or a port in use is an error, not a traceback."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the server will: a port left in TIME_WAIT by a previous run is free to use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
 
 
 def run_default() -> int:
@@ -150,7 +176,7 @@ def run_default() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m genpool.tui [tui|web] [options]`` (``tui`` when no command is given)."""
-    parser = argparse.ArgumentParser(prog="python -m genpool.tui")
+    parser = Parser(prog="python -m genpool.tui")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(commands)
     arguments = list(sys.argv[1:] if argv is None else argv)

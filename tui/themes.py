@@ -20,6 +20,7 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
+from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 __all__ = [
@@ -56,6 +57,11 @@ BITMAP_VARIABLES = {
 }
 
 _FIELDS = {field.name for field in dataclasses.fields(Theme)} - {"variables"}
+#: The theme fields that hold colours (the rest are a name and flags).
+_COLOUR_FIELDS = (
+    *("primary", "secondary", "warning", "error", "success", "accent"),
+    *("foreground", "background", "surface", "panel", "boost"),
+)
 
 
 class ThemeError(ValueError):
@@ -76,6 +82,14 @@ def load_theme(text: str, source: str = "<theme>") -> Theme:
         raise ThemeError(f"{source}: unknown theme field(s) {', '.join(unknown)}")
     if not isinstance(data.get("name"), str) or not isinstance(data.get("primary"), str):
         raise ThemeError(f"{source}: a theme needs a name and a primary colour")
+    # Checked here, where the file is named, rather than when the theme is chosen (which crashed the app).
+    colours = [(key, data[key]) for key in _COLOUR_FIELDS if data.get(key) is not None]
+    colours += [(f"variables.{key}", value) for key, value in variables.items() if key in BITMAP_VARIABLES]
+    for key, value in colours:
+        try:
+            Color.parse(value)
+        except (ColorParseError, TypeError, ValueError):
+            raise ThemeError(f"{source}: {key} = {value!r} is not a colour") from None
     try:
         return Theme(**data, variables={**BITMAP_VARIABLES, **variables})
     except TypeError as exc:  # pragma: no cover - guarded by the field check

@@ -1,0 +1,1 @@
+"""Deliberately hostile genpool plugins, one misbehaviour each (see tests/test_hostile_plugins.py)."""
