@@ -90,7 +90,7 @@ def genpool_pool_created(pool: Pool) -> None:
             _producer.queue.append(_Created(pool, next_seq(), pool.algorithm.name))
 
 
-class _AllocLine(msgspec.Struct, tag="alloc", tag_field="type", omit_defaults=True):
+class _AllocLine(msgspec.Struct, tag="alloc", tag_field="type", omit_defaults=True, gc=False):
     """An ``alloc`` line, encoded in C with its batch (an f-string per event cost the writer three times as much)."""
 
     seq: int
@@ -102,7 +102,7 @@ class _AllocLine(msgspec.Struct, tag="alloc", tag_field="type", omit_defaults=Tr
     owner: Any = None
 
 
-class _FreeLine(msgspec.Struct, tag="free", tag_field="type"):
+class _FreeLine(msgspec.Struct, tag="free", tag_field="type", gc=False):
     """A ``free`` line."""
 
     seq: int
@@ -126,6 +126,34 @@ class _Places(dict):  # type: ignore[type-arg]
                 place = self[chunk] = (state.id, state.chunks[chunk])
                 return place
         return None
+
+
+def _safe_count(seqs: list[int], watermark: int, written: int) -> int:
+    """How many of the sorted ``seqs`` can be written now; the rest wait a cycle for slower threads.
+
+    Those up to ``watermark`` (the newest ``seq`` of the last cycle) are
+    safe, and so are those just after them with no ``seq`` missing in
+    between: nothing can still come to fill a gap that is not there.
+    Only a gap -- another thread between taking its ``seq`` and queuing
+    its event, or a ``seq`` taken by a pool the stream does not observe
+    -- holds events back, so that a single-threaded program's events
+    are written in the cycle they arrive (and die young, out of the
+    garbage collector's older generations).
+    """
+    cut = bisect.bisect_right(seqs, watermark)
+    last = max(seqs[cut - 1], written) if cut else written
+    # seqs[i] - i never decreases; it stays at `run` exactly as long as no seq is missing.
+    run = last + 1 - cut
+    low, high = cut, len(seqs)
+    if seqs[-1] - (high - 1) == run:
+        return high
+    while low < high:
+        middle = (low + high) // 2
+        if seqs[middle] - middle > run:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _line_seq(line: Any) -> int:
@@ -195,16 +223,17 @@ class Producer:
                 sink.needs_snapshot = True
         items = self._held + batch if self._held else batch
         items.sort(key=_seq_of)
-        if final or not items:
+        seqs = list(map(_seq_of, items))
+        cut = (
+            len(items) if final or not items else _safe_count(seqs, max(self._watermark, self._written), self._written)
+        )
+        if items:
+            self._watermark = seqs[-1]
+        if cut == len(items):
             ready, self._held = items, []
         else:
-            cut = len(items)
-            watermark = self._watermark
-            while cut and items[cut - 1][1] > watermark:
-                cut -= 1
-            ready, self._held = items[:cut], items[cut:]
-            self._watermark = items[-1][1]
-        lines = self._encode(ready, sinks) if ready else []
+            ready, self._held, seqs = items[:cut], items[cut:], seqs[:cut]
+        lines = self._encode(ready, seqs, sinks) if ready else []
         needing = [sink for sink in sinks if sink.needs_snapshot and sink.ready_for_snapshot()]
         if needing:
             seq, snapshot = self._snapshot()
@@ -218,15 +247,14 @@ class Producer:
         if lines:
             self._dispatch(lines, sinks)
 
-    def _encode(self, ready: list[Any], sinks: list[Sink]) -> list[Any]:
-        """The lines of the events (sorted by ``seq``), not yet encoded; the late ones mark a resync.
+    def _encode(self, ready: list[Any], seqs: list[int], sinks: list[Sink]) -> list[Any]:
+        """The lines of the events (sorted, ``seqs`` their ``seq``), not yet encoded; late ones mark a resync.
 
         This loop is the writer's whole cost per event in Python, paid in
         the watched program's process (the GIL is shared): an allocation
         or a free is one struct built from a cached per-chunk place, and
         :meth:`_dispatch` encodes the batch in one C call.
         """
-        seqs = list(map(_seq_of, ready))
         late = bisect.bisect_right(seqs, self._written)
         if late:  # sorted, so the late ones come first
             for seq in seqs[:late]:
