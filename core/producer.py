@@ -7,12 +7,13 @@ stream -- :func:`genpool.trace.record`, :func:`genpool.watch.serve`, or
 observes every live pool with ``deque.append`` into a bounded queue (a C
 call: the watched program pays for building the event and nothing
 else), and one writer thread drains the queue every few milliseconds,
-puts the events back in ``seq`` order, encodes them once and hands the
-lines to every :class:`Sink`.
+puts the events back in ``seq`` order, encodes them once (in C, see
+:mod:`genpool.lines`) and hands the lines to every :class:`Sink`.
 
 A pool delivers its events after releasing its lock, so two threads'
-events can reach the queue out of ``seq`` order; the writer holds back
-the newest events for one cycle and sorts.  An event later than that, a
+events can reach the queue out of ``seq`` order; the writer sorts, and
+holds back for one cycle the events behind a gap in ``seq`` (see
+:func:`genpool.lines.writable_count`).  An event later than that, a
 full queue, or a sink that cannot keep up costs a *resync*: a ``resync``
 mark and a fresh snapshot of every pool, taken under all their locks at
 one ``seq``, after which only newer events follow.  Memory stays bounded
@@ -32,10 +33,9 @@ from collections import deque
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import msgspec
-
-from .events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Freed, next_seq
+from .events import Allocated, ChunkAdded, Freed, next_seq
 from .hookspecs import hookimpl
+from .lines import AllocLine, FreeLine, encode_lines, line_seq, rare_line, writable_count
 from .replica import building
 from .sink import Endpoint, Sink
 from .stream import describe_pool, header, owner_value
@@ -90,32 +90,6 @@ def genpool_pool_created(pool: Pool) -> None:
             _producer.queue.append(_Created(pool, next_seq(), pool.algorithm.name))
 
 
-class _AllocLine(msgspec.Struct, tag="alloc", tag_field="type", omit_defaults=True, gc=False):
-    """An ``alloc`` line, encoded in C with its batch (an f-string per event cost the writer three times as much)."""
-
-    seq: int
-    pool: int
-    chunk: int
-    addr: int
-    size: int
-    algorithm: str
-    owner: Any = None
-
-
-class _FreeLine(msgspec.Struct, tag="free", tag_field="type", gc=False):
-    """A ``free`` line."""
-
-    seq: int
-    pool: int
-    chunk: int
-    addr: int
-    size: int
-
-
-#: A batch of lines (structs and dicts) to JSON Lines, in one C call.
-_encode_lines = msgspec.json.Encoder().encode_lines
-
-
 class _Places(dict):  # type: ignore[type-arg]
     """chunk -> ``(pool id, chunk index)`` in the stream, for the chunks of the pools the stream knows."""
 
@@ -126,39 +100,6 @@ class _Places(dict):  # type: ignore[type-arg]
                 place = self[chunk] = (state.id, state.chunks[chunk])
                 return place
         return None
-
-
-def _safe_count(seqs: list[int], watermark: int, written: int) -> int:
-    """How many of the sorted ``seqs`` can be written now; the rest wait a cycle for slower threads.
-
-    Those up to ``watermark`` (the newest ``seq`` of the last cycle) are
-    safe, and so are those just after them with no ``seq`` missing in
-    between: nothing can still come to fill a gap that is not there.
-    Only a gap -- another thread between taking its ``seq`` and queuing
-    its event, or a ``seq`` taken by a pool the stream does not observe
-    -- holds events back, so that a single-threaded program's events
-    are written in the cycle they arrive (and die young, out of the
-    garbage collector's older generations).
-    """
-    cut = bisect.bisect_right(seqs, watermark)
-    last = max(seqs[cut - 1], written) if cut else written
-    # seqs[i] - i never decreases; it stays at `run` exactly as long as no seq is missing.
-    run = last + 1 - cut
-    low, high = cut, len(seqs)
-    if seqs[-1] - (high - 1) == run:
-        return high
-    while low < high:
-        middle = (low + high) // 2
-        if seqs[middle] - middle > run:
-            high = middle
-        else:
-            low = middle + 1
-    return low
-
-
-def _line_seq(line: Any) -> int:
-    """The ``seq`` of a line not yet encoded (a struct or a dict)."""
-    return line["seq"] if type(line) is dict else line.seq
 
 
 class Producer:
@@ -225,7 +166,9 @@ class Producer:
         items.sort(key=_seq_of)
         seqs = list(map(_seq_of, items))
         cut = (
-            len(items) if final or not items else _safe_count(seqs, max(self._watermark, self._written), self._written)
+            len(items)
+            if final or not items
+            else writable_count(seqs, max(self._watermark, self._written), self._written)
         )
         if items:
             self._watermark = seqs[-1]
@@ -239,7 +182,7 @@ class Producer:
             seq, snapshot = self._snapshot()
             for sink in needing:
                 if not sink.header_sent:
-                    sink.send(_encode_lines([header()]))
+                    sink.send(encode_lines([header()]))
                     sink.header_sent = True
                 sink.send(snapshot)
                 sink.min_seq = seq
@@ -278,20 +221,22 @@ class Producer:
                     if place is not None:
                         if owner is not None and type(owner) is not str:
                             owner = owner_value(owner)
-                        append(_AllocLine(seq, place[0], place[1], addr, size, algorithm, owner))
+                        append(AllocLine(seq, place[0], place[1], addr, size, algorithm, owner))
             elif kind is Freed:
                 if wanted:
                     _, seq, chunk, addr, size, _, _ = event
                     place = places.get(chunk) or places.make(chunk)
                     if place is not None:
-                        append(_FreeLine(seq, place[0], place[1], addr, size))
+                        append(FreeLine(seq, place[0], place[1], addr, size))
             else:
                 state = _states.get(event[0])
                 if state is not None and kind is ChunkAdded:
                     state.chunks.setdefault(event.chunk, len(state.chunks))
+                elif state is not None and kind is _Created:
+                    state.chunks = {}
                 places.clear()  # chunks came or went
                 if state is not None and wanted:
-                    append(_rare_line(event, state))
+                    append(rare_line(event, state.id))
         return lines
 
     def _dispatch(self, lines: list[Any], sinks: list[Sink]) -> None:
@@ -299,14 +244,14 @@ class Producer:
         for sink in sinks:
             if sink.needs_snapshot:
                 continue
-            if sink.min_seq < _line_seq(lines[0]):
+            if sink.min_seq < line_seq(lines[0]):
                 if everything is None:
-                    everything = _encode_lines(lines)
+                    everything = encode_lines(lines)
                 sink.send(everything)
             else:  # a snapshot taken in this cycle already holds the older lines
-                newer = [line for line in lines if _line_seq(line) > sink.min_seq]
+                newer = [line for line in lines if line_seq(line) > sink.min_seq]
                 if newer:
-                    sink.send(_encode_lines(newer))
+                    sink.send(encode_lines(newer))
 
     def _snapshot(self) -> tuple[int, bytes]:
         """A resync mark and every live pool, under all their locks at one ``seq``."""
@@ -327,45 +272,7 @@ class Producer:
             finally:
                 for pool in pools:
                     pool._lock.release()
-        return seq, _encode_lines([{"type": "resync", "seq": seq}, *records])
-
-
-def _rare_line(event: Any, state: _PoolState) -> dict[str, Any]:
-    """The line of an event other than an allocation or a free."""
-    kind = type(event)
-    record: dict[str, Any] = {"type": "", "seq": event.seq, "pool": state.id}
-    if kind is ChunkAdded:
-        chunk = event.chunk
-        record.update(
-            type="chunk",
-            virt=chunk._start,
-            phys=chunk._phys,
-            size=chunk._end - chunk._start + 1,
-            nid=chunk._nid,
-            owner=owner_value(chunk._owner),
-        )
-    elif kind is AlgorithmSet:
-        record.update(type="algorithm", algorithm=event.algorithm)
-    elif kind is Destroyed:
-        record["type"] = "destroy"
-    elif kind is BugRaised:
-        record.update(type="bug", message=event.message)
-    else:  # _Created
-        pool = event.pool
-        trackers = list(pool.trackers)
-        record.update(
-            type="pool",
-            name=pool.name,
-            order=pool.min_alloc_order,
-            nid=pool.nid,
-            algorithm=event.algorithm,
-            trackers=trackers,
-            destroyed=False,
-            chunks=[],
-            allocations=[] if trackers else None,
-        )
-        state.chunks = {}
-    return record
+        return seq, encode_lines([{"type": "resync", "seq": seq}, *records])
 
 
 def get_producer() -> Producer | None:

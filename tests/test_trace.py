@@ -455,7 +455,7 @@ def test_a_gap_in_seq_holds_the_newer_events_back_a_cycle_and_costs_no_resync(tm
 def test_the_writable_count_is_the_watermark_then_the_run_with_no_gap(
     seqs: list[int], watermark: int, written: int
 ) -> None:
-    from genpool.producer import _safe_count
+    from genpool.lines import writable_count
 
     safe = max(watermark, written)
     count = sum(seq <= safe for seq in seqs)
@@ -463,4 +463,4 @@ def test_the_writable_count_is_the_watermark_then_the_run_with_no_gap(
     while count < len(seqs) and seqs[count] == last_seq + 1:
         last_seq = seqs[count]
         count += 1
-    assert _safe_count(seqs, safe, written) == count
+    assert writable_count(seqs, safe, written) == count
