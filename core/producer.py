@@ -4,9 +4,9 @@ A built-in plugin.  Its ``genpool_pool_created`` hook only remembers
 each pool (a weak set and a stream id) until something asks for the
 stream -- :func:`genpool.trace.record`, :func:`genpool.watch.serve`, or
 ``GENPOOL_TRACE`` / ``GENPOOL_WATCH`` at import.  Then the producer
-observes every live pool with ``deque.append`` into a bounded queue (a C
-call: the watched program pays for building the event and nothing
-else), and one writer thread drains the queue every few milliseconds,
+observes every live pool, queuing the commonest events as their lines
+already (see :meth:`Producer._observer`) and the rest as they are into a
+bounded queue, and one writer thread drains the queue every few milliseconds,
 puts the events back in ``seq`` order, encodes them once (in C, see
 :mod:`genpool.lines`) and hands the lines to every :class:`Sink`.
 
@@ -30,7 +30,8 @@ import sys
 import threading
 import weakref
 from collections import deque
-from operator import itemgetter
+from collections.abc import Callable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .events import Allocated, ChunkAdded, Freed, next_seq
@@ -56,7 +57,7 @@ _pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 _states: weakref.WeakKeyDictionary[Pool, _PoolState] = weakref.WeakKeyDictionary()
 _ids = itertools.count(1)
 _producer: Producer | None = None
-_seq_of = itemgetter(1)
+_seq_of = attrgetter("seq")
 
 
 class _PoolState:
@@ -86,7 +87,7 @@ def genpool_pool_created(pool: Pool) -> None:
         _states[pool] = _PoolState(pool)
         _pools.add(pool)
         if _producer is not None:
-            pool.observe(_producer.queue.append)
+            pool.observe(_producer.observer)
             _producer.queue.append(_Created(pool, next_seq(), pool.algorithm.name))
 
 
@@ -114,6 +115,7 @@ class Producer:
         self._watermark = 0
         self._written = 0
         self._places = _Places()
+        self.observer = self._observer()
         self._thread = threading.Thread(target=self._run, name="genpool-producer", daemon=True)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -122,15 +124,47 @@ class Producer:
         """Observe every live pool and start the writer (called with ``_lock`` held)."""
         for pool in list(_pools):
             if not pool.destroyed:
-                pool.observe(self.queue.append)
+                pool.observe(self.observer)
         self._thread.start()
 
     def _stop_observing(self) -> None:
         for pool in list(_pools):
             try:
-                pool.unobserve(self.queue.append)
+                pool.unobserve(self.observer)
             except Exception:
                 pass
+
+    def _observer(self) -> Callable[[Any], None]:
+        """The observer of every pool: the queue's ``append``, turning the commonest events into lines first.
+
+        An allocation (with no owner or a string one) or a free in a
+        chunk whose place the writer has cached is queued as its line: a
+        struct the garbage collector does not track, while the event
+        itself dies at once.  A queue of events would be scanned by the
+        collector's young generations while it waits for the writer,
+        which cost the program more than building the line here.
+        Anything else is queued as it is, and the writer turns it into a
+        line in ``seq`` order.  It never raises.
+        """
+        append, places = self.queue.append, self._places
+
+        def observe(event: Any) -> None:
+            kind = type(event)
+            if kind is Allocated:
+                _, seq, chunk, addr, size, _, algorithm, owner = event
+                place = places.get(chunk)
+                if place is not None and (owner is None or type(owner) is str):
+                    append(AllocLine(seq, place[0], place[1], addr, size, algorithm, owner))
+                    return
+            elif kind is Freed:
+                _, seq, chunk, addr, size, _, _ = event
+                place = places.get(chunk)
+                if place is not None:
+                    append(FreeLine(seq, place[0], place[1], addr, size))
+                    return
+            append(event)
+
+        return observe
 
     def _run(self) -> None:
         while not self._stop.wait(INTERVAL):
@@ -214,7 +248,10 @@ class Producer:
         append = lines.append
         for event in ready:
             kind = type(event)
-            if kind is Allocated:
+            if kind is AllocLine or kind is FreeLine:
+                if wanted:
+                    append(event)
+            elif kind is Allocated:
                 if wanted:
                     _, seq, chunk, addr, size, _, algorithm, owner = event
                     place = places.get(chunk) or places.make(chunk)
