@@ -464,3 +464,29 @@ def test_the_writable_count_is_the_watermark_then_the_run_with_no_gap(
         last_seq = seqs[count]
         count += 1
     assert writable_count(seqs, safe, written) == count
+
+
+def test_allocations_and_frees_in_known_chunks_are_queued_as_untracked_lines(tmp_path: Path) -> None:
+    import gc
+
+    from genpool import producer as P
+    from genpool.events import Allocated
+    from genpool.lines import AllocLine, FreeLine
+
+    pool = genpool.Pool(5)
+    pool.add(0x4000, 1 << 12)
+    with T.record(tmp_path / "lines.jsonl") as path:
+        running = P.get_producer()
+        with running._cycle_lock:
+            pool.free(pool.alloc(32), 32)
+            running._cycle(final=True)  # the writer meets the chunk and caches its place
+            addr = pool.alloc(40, owner="net")
+            pool.free(addr, 40)
+            odd = pool.alloc(8, owner=("a", 1))  # an owner that needs owner_value waits for the writer
+            line, freed, event = list(running.queue)
+    assert type(line) is AllocLine and (line.addr, line.size, line.owner) == (addr, 40, "net")
+    assert type(freed) is FreeLine and (freed.addr, freed.size) == (addr, 40)
+    assert not gc.is_tracked(line) and not gc.is_tracked(freed)
+    assert type(event) is Allocated and event.addr == odd
+    alloc = [record for record in T.read(path).records() if record["type"] == "alloc"][-1]
+    assert (alloc["addr"], alloc["owner"]) == (odd, "('a', 1)")
