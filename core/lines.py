@@ -49,7 +49,8 @@ encode_lines = msgspec.json.Encoder().encode_lines
 
 def line_seq(line: Any) -> int:
     """The ``seq`` of a line not yet encoded (a struct or a dict)."""
-    return line["seq"] if type(line) is dict else line.seq
+    seq: int = line["seq"] if type(line) is dict else line.seq
+    return seq
 
 
 def rare_line(event: Any, pool_id: int) -> dict[str, Any]:
