@@ -104,7 +104,7 @@ class _Places(dict):  # type: ignore[type-arg]
 
 
 class Producer:
-    """The queue every observed pool appends to, and the writer thread that empties it."""
+    """The queue every observed pool's ``observer`` fills, and the writer thread that empties it."""
 
     def __init__(self) -> None:
         self.queue: deque[Any] = deque(maxlen=QUEUE_LIMIT)
