@@ -4,15 +4,16 @@ A built-in plugin.  Its ``genpool_pool_created`` hook only remembers
 each pool (a weak set and a stream id) until something asks for the
 stream -- :func:`genpool.trace.record`, :func:`genpool.watch.serve`, or
 ``GENPOOL_TRACE`` / ``GENPOOL_WATCH`` at import.  Then the producer
-observes every live pool with ``deque.append`` into a bounded queue (a C
-call: the watched program pays for building the event and nothing
-else), and one writer thread drains the queue every few milliseconds,
-puts the events back in ``seq`` order, encodes them once and hands the
-lines to every :class:`Sink`.
+observes every live pool, queuing the commonest events as their lines
+already (see :meth:`Producer._observer`) and the rest as they are into a
+bounded queue, and one writer thread drains the queue every few milliseconds,
+puts the events back in ``seq`` order, encodes them once (in C, see
+:mod:`genpool.lines`) and hands the lines to every :class:`Sink`.
 
 A pool delivers its events after releasing its lock, so two threads'
-events can reach the queue out of ``seq`` order; the writer holds back
-the newest events for one cycle and sorts.  An event later than that, a
+events can reach the queue out of ``seq`` order; the writer sorts, and
+holds back for one cycle the events behind a gap in ``seq`` (see
+:func:`genpool.lines.writable_count`).  An event later than that, a
 full queue, or a sink that cannot keep up costs a *resync*: a ``resync``
 mark and a fresh snapshot of every pool, taken under all their locks at
 one ``seq``, after which only newer events follow.  Memory stays bounded
@@ -24,17 +25,18 @@ from __future__ import annotations
 import atexit
 import bisect
 import itertools
-import json
 import os
 import sys
 import threading
 import weakref
 from collections import deque
-from operator import itemgetter
+from collections.abc import Callable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .events import AlgorithmSet, Allocated, BugRaised, ChunkAdded, Destroyed, Freed, next_seq
+from .events import Allocated, ChunkAdded, Freed, next_seq
 from .hookspecs import hookimpl
+from .lines import AllocLine, FreeLine, encode_lines, line_seq, rare_line, writable_count
 from .replica import building
 from .sink import Endpoint, Sink
 from .stream import describe_pool, header, owner_value
@@ -55,8 +57,7 @@ _pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 _states: weakref.WeakKeyDictionary[Pool, _PoolState] = weakref.WeakKeyDictionary()
 _ids = itertools.count(1)
 _producer: Producer | None = None
-_seq_of = itemgetter(1)
-_COMPACT = (",", ":")
+_seq_of = attrgetter("seq")
 
 
 class _PoolState:
@@ -86,49 +87,24 @@ def genpool_pool_created(pool: Pool) -> None:
         _states[pool] = _PoolState(pool)
         _pools.add(pool)
         if _producer is not None:
-            pool.observe(_producer.queue.append)
+            pool.observe(_producer.observer)
             _producer.queue.append(_Created(pool, next_seq(), pool.algorithm.name))
 
 
-class _Prefixes(dict):  # type: ignore[type-arg]
-    """chunk -> ``,"pool":P,"chunk":C,"addr":``, the part of its lines that depends on the chunk."""
+class _Places(dict):  # type: ignore[type-arg]
+    """chunk -> ``(pool id, chunk index)`` in the stream, for the chunks of the pools the stream knows."""
 
-    def make(self, chunk: Chunk) -> str | None:
-        """The prefix of ``chunk``, cached; None for a chunk of a pool the stream does not know."""
+    def make(self, chunk: Chunk) -> tuple[int, int] | None:
+        """The place of ``chunk``, cached; None for a chunk of a pool the stream does not know."""
         for pool, state in list(_states.items()):
             if chunk in state.chunks and chunk in pool._chunks:
-                text = self[chunk] = f',"pool":{state.id},"chunk":{state.chunks[chunk]},"addr":'
-                return text
+                place = self[chunk] = (state.id, state.chunks[chunk])
+                return place
         return None
 
 
-class _Texts(dict):  # type: ignore[type-arg]
-    """JSON texts of algorithm names and owners, the common ones cached."""
-
-    def make(self, name: str) -> str:
-        """The JSON text of an algorithm's name, cached."""
-        text = self[name] = json.dumps(name)
-        return text
-
-    def text(self, owner: object) -> str:
-        """The JSON text of an owner (see :func:`genpool.stream.owner_value`).
-
-        Only strings are cached: an int key would also answer for True
-        (``1 == True``), and keeping other objects would keep the
-        program's owners alive.
-        """
-        if type(owner) is str:
-            text = self.get(owner)
-            if text is None:
-                if len(self) > 1 << 12:
-                    self.clear()
-                text = self[owner] = json.dumps(owner)
-            return text
-        return json.dumps(owner_value(owner), separators=_COMPACT)
-
-
 class Producer:
-    """The queue every observed pool appends to, and the writer thread that empties it."""
+    """The queue every observed pool's ``observer`` fills, and the writer thread that empties it."""
 
     def __init__(self) -> None:
         self.queue: deque[Any] = deque(maxlen=QUEUE_LIMIT)
@@ -138,9 +114,8 @@ class Producer:
         self._held: list[Any] = []
         self._watermark = 0
         self._written = 0
-        self._prefixes = _Prefixes()
-        self._algorithms = _Texts()
-        self._owners = _Texts()
+        self._places = _Places()
+        self.observer = self._observer()
         self._thread = threading.Thread(target=self._run, name="genpool-producer", daemon=True)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -149,15 +124,47 @@ class Producer:
         """Observe every live pool and start the writer (called with ``_lock`` held)."""
         for pool in list(_pools):
             if not pool.destroyed:
-                pool.observe(self.queue.append)
+                pool.observe(self.observer)
         self._thread.start()
 
     def _stop_observing(self) -> None:
         for pool in list(_pools):
             try:
-                pool.unobserve(self.queue.append)
+                pool.unobserve(self.observer)
             except Exception:
                 pass
+
+    def _observer(self) -> Callable[[Any], None]:
+        """The observer of every pool: the queue's ``append``, turning the commonest events into lines first.
+
+        An allocation (with no owner or a string one) or a free in a
+        chunk whose place the writer has cached is queued as its line: a
+        struct the garbage collector does not track, while the event
+        itself dies at once.  A queue of events would be scanned by the
+        collector's young generations while it waits for the writer,
+        which cost the program more than building the line here.
+        Anything else is queued as it is, and the writer turns it into a
+        line in ``seq`` order.  It never raises.
+        """
+        append, places = self.queue.append, self._places
+
+        def observe(event: Any) -> None:
+            kind = type(event)
+            if kind is Allocated:
+                _, seq, chunk, addr, size, _, algorithm, owner = event
+                place = places.get(chunk)
+                if place is not None and (owner is None or type(owner) is str):
+                    append(AllocLine(seq, place[0], place[1], addr, size, algorithm, owner))
+                    return
+            elif kind is Freed:
+                _, seq, chunk, addr, size, _, _ = event
+                place = places.get(chunk)
+                if place is not None:
+                    append(FreeLine(seq, place[0], place[1], addr, size))
+                    return
+            append(event)
+
+        return observe
 
     def _run(self) -> None:
         while not self._stop.wait(INTERVAL):
@@ -191,93 +198,97 @@ class Producer:
                 sink.needs_snapshot = True
         items = self._held + batch if self._held else batch
         items.sort(key=_seq_of)
-        if final or not items:
+        seqs = list(map(_seq_of, items))
+        cut = (
+            len(items)
+            if final or not items
+            else writable_count(seqs, max(self._watermark, self._written), self._written)
+        )
+        if items:
+            self._watermark = seqs[-1]
+        if cut == len(items):
             ready, self._held = items, []
         else:
-            cut = len(items)
-            watermark = self._watermark
-            while cut and items[cut - 1][1] > watermark:
-                cut -= 1
-            ready, self._held = items[:cut], items[cut:]
-            self._watermark = items[-1][1]
-        seqs, texts = self._encode(ready, sinks) if ready else ([], [])
+            ready, self._held, seqs = items[:cut], items[cut:], seqs[:cut]
+        lines = self._encode(ready, seqs, sinks) if ready else []
         needing = [sink for sink in sinks if sink.needs_snapshot and sink.ready_for_snapshot()]
         if needing:
             seq, snapshot = self._snapshot()
             for sink in needing:
                 if not sink.header_sent:
-                    sink.send(json.dumps(header(), separators=_COMPACT).encode() + b"\n")
+                    sink.send(encode_lines([header()]))
                     sink.header_sent = True
                 sink.send(snapshot)
                 sink.min_seq = seq
                 sink.needs_snapshot = False
-        if seqs:
-            self._dispatch(seqs, texts, sinks)
+        if lines:
+            self._dispatch(lines, sinks)
 
-    def _encode(self, ready: list[Any], sinks: list[Sink]) -> tuple[list[int], list[str]]:
-        """The ``seq`` and line of each event (sorted by ``seq``; "" for one not written).
+    def _encode(self, ready: list[Any], seqs: list[int], sinks: list[Sink]) -> list[Any]:
+        """The lines of the events (sorted, ``seqs`` their ``seq``), not yet encoded; late ones mark a resync.
 
-        An event that comes too late marks a resync.  This loop is the
-        writer's whole cost per event, paid in the watched program's
-        process: an allocation or a free is one f-string from a cached
-        per-chunk prefix (measured faster than ``map`` and ``%`` over
-        the whole batch).
+        This loop is the writer's whole cost per event in Python, paid in
+        the watched program's process (the GIL is shared): an allocation
+        or a free is one struct built from a cached per-chunk place, and
+        :meth:`_dispatch` encodes the batch in one C call.
         """
-        seqs = list(map(_seq_of, ready))
         late = bisect.bisect_right(seqs, self._written)
         if late:  # sorted, so the late ones come first
             for seq in seqs[:late]:
                 for sink in sinks:
                     if sink.min_seq < seq:
                         sink.needs_snapshot = True
-            ready, seqs = ready[late:], seqs[late:]
+            ready = ready[late:]
         if not ready:
-            return [], []
+            return []
         self._written = seqs[-1]
         wanted = any(not sink.needs_snapshot for sink in sinks)
-        prefixes, algorithms = self._prefixes, self._algorithms
-        texts: list[str] = []
-        append = texts.append
+        places = self._places
+        lines: list[Any] = []
+        append = lines.append
         for event in ready:
             kind = type(event)
-            if kind is Allocated and wanted:
-                _, seq, chunk, addr, size, _, algorithm, owner = event
-                prefix = prefixes.get(chunk) or prefixes.make(chunk)
-                if prefix is None:
-                    append("")
-                    continue
-                algorithm_text = algorithms.get(algorithm) or algorithms.make(algorithm)
-                owner_text = "" if owner is None else ',"owner":' + self._owners.text(owner)
-                append(
-                    f'{{"type":"alloc","seq":{seq}{prefix}{addr},"size":{size},"algorithm":{algorithm_text}{owner_text}}}\n'
-                )
-            elif kind is Freed and wanted:
-                _, seq, chunk, addr, size, _, _ = event
-                prefix = prefixes.get(chunk) or prefixes.make(chunk)
-                append("" if prefix is None else f'{{"type":"free","seq":{seq}{prefix}{addr},"size":{size}}}\n')
-            elif kind is Allocated or kind is Freed:
-                append("")  # nobody wants lines now (every sink waits for a snapshot)
+            if kind is AllocLine or kind is FreeLine:
+                if wanted:
+                    append(event)
+            elif kind is Allocated:
+                if wanted:
+                    _, seq, chunk, addr, size, _, algorithm, owner = event
+                    place = places.get(chunk) or places.make(chunk)
+                    if place is not None:
+                        if owner is not None and type(owner) is not str:
+                            owner = owner_value(owner)
+                        append(AllocLine(seq, place[0], place[1], addr, size, algorithm, owner))
+            elif kind is Freed:
+                if wanted:
+                    _, seq, chunk, addr, size, _, _ = event
+                    place = places.get(chunk) or places.make(chunk)
+                    if place is not None:
+                        append(FreeLine(seq, place[0], place[1], addr, size))
             else:
                 state = _states.get(event[0])
                 if state is not None and kind is ChunkAdded:
                     state.chunks.setdefault(event.chunk, len(state.chunks))
-                prefixes.clear()  # chunks came or went
-                append("" if state is None or not wanted else _encode_rare(event, state))
-        return seqs, texts
+                elif state is not None and kind is _Created:
+                    state.chunks = {}
+                places.clear()  # chunks came or went
+                if state is not None and wanted:
+                    append(rare_line(event, state.id))
+        return lines
 
-    def _dispatch(self, seqs: list[int], texts: list[str], sinks: list[Sink]) -> None:
+    def _dispatch(self, lines: list[Any], sinks: list[Sink]) -> None:
         everything: bytes | None = None
         for sink in sinks:
             if sink.needs_snapshot:
                 continue
-            if sink.min_seq < seqs[0]:
+            if sink.min_seq < line_seq(lines[0]):
                 if everything is None:
-                    everything = "".join(texts).encode()
+                    everything = encode_lines(lines)
                 sink.send(everything)
-            else:
-                newer = "".join(texts[bisect.bisect_right(seqs, sink.min_seq) :])
+            else:  # a snapshot taken in this cycle already holds the older lines
+                newer = [line for line in lines if line_seq(line) > sink.min_seq]
                 if newer:
-                    sink.send(newer.encode())
+                    sink.send(encode_lines(newer))
 
     def _snapshot(self) -> tuple[int, bytes]:
         """A resync mark and every live pool, under all their locks at one ``seq``."""
@@ -294,51 +305,11 @@ class Producer:
                     state = _states[pool]
                     state.chunks = {chunk: index for index, chunk in enumerate(pool._chunks[::-1])}
                     records.append(describe_pool(pool, state.id, seq))
-                self._prefixes.clear()
+                self._places.clear()
             finally:
                 for pool in pools:
                     pool._lock.release()
-        lines = [json.dumps({"type": "resync", "seq": seq}, separators=_COMPACT)]
-        lines.extend(json.dumps(record, separators=_COMPACT) for record in records)
-        return seq, ("\n".join(lines) + "\n").encode()
-
-
-def _encode_rare(event: Any, state: _PoolState) -> str:
-    """The line of an event other than an allocation or a free."""
-    kind = type(event)
-    record: dict[str, Any] = {"type": "", "seq": event.seq, "pool": state.id}
-    if kind is ChunkAdded:
-        chunk = event.chunk
-        record.update(
-            type="chunk",
-            virt=chunk._start,
-            phys=chunk._phys,
-            size=chunk._end - chunk._start + 1,
-            nid=chunk._nid,
-            owner=owner_value(chunk._owner),
-        )
-    elif kind is AlgorithmSet:
-        record.update(type="algorithm", algorithm=event.algorithm)
-    elif kind is Destroyed:
-        record["type"] = "destroy"
-    elif kind is BugRaised:
-        record.update(type="bug", message=event.message)
-    else:  # _Created
-        pool = event.pool
-        trackers = list(pool.trackers)
-        record.update(
-            type="pool",
-            name=pool.name,
-            order=pool.min_alloc_order,
-            nid=pool.nid,
-            algorithm=event.algorithm,
-            trackers=trackers,
-            destroyed=False,
-            chunks=[],
-            allocations=[] if trackers else None,
-        )
-        state.chunks = {}
-    return json.dumps(record, separators=_COMPACT) + "\n"
+        return seq, encode_lines([{"type": "resync", "seq": seq}, *records])
 
 
 def get_producer() -> Producer | None:

@@ -15,6 +15,8 @@ import genpool.trace as T
 import pytest
 from genpool import CorruptTrace, InvalidArgument
 from genpool.replica import ReplicaSet, is_replica
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stream_helpers import Driver, state
 
 HELPER = str(Path(__file__).with_name("stream_helpers.py"))
@@ -407,3 +409,84 @@ def test_read_reports_progress_up_to_the_whole_file(tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
     T.read(path, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
+
+
+def test_events_with_no_seq_missing_are_written_in_the_cycle_they_arrive(tmp_path: Path) -> None:
+    from genpool import producer as P
+
+    driver = Driver(8)
+    with T.record(tmp_path / "prompt.jsonl"):
+        running = P.get_producer()
+        with running._cycle_lock:
+            driver.burst(10)
+            running._cycle(final=False)  # the snapshot took a seq: these wait one cycle behind its gap
+            driver.burst(100)
+            running._cycle(final=False)
+            assert running._held == [] and not running.queue
+
+
+def test_a_gap_in_seq_holds_the_newer_events_back_a_cycle_and_costs_no_resync(tmp_path: Path) -> None:
+    from genpool import producer as P
+
+    driver = Driver(9)
+    path = tmp_path / "gap.jsonl"
+    with T.record(path):
+        running = P.get_producer()
+        with running._cycle_lock:
+            driver.burst(10)
+            running._cycle(final=False)
+            driver.burst(100)
+            stalled = running.queue[50]  # its thread is between the pool's lock and the observer
+            running.queue.remove(stalled)
+            running._cycle(final=False)
+            assert [event.seq for event in running._held][:1] == [stalled.seq + 1]
+            running.queue.append(stalled)
+            running._cycle(final=False)
+            assert running._held == []
+        driver.burst(100)
+    trace = T.read(path)
+    assert sum(record["type"] == "resync" for record in trace.records()) == 1
+    assert any(record["seq"] == stalled.seq for record in trace.records())
+    assert [state(pool) for pool in last(trace.replay(), 3)] == [state(pool) for pool in driver.pools]
+
+
+@settings(max_examples=300)
+@given(st.sets(st.integers(1, 60), max_size=30).map(sorted).filter(bool), st.integers(0, 60), st.integers(0, 60))
+def test_the_writable_count_is_the_watermark_then_the_run_with_no_gap(
+    seqs: list[int], watermark: int, written: int
+) -> None:
+    from genpool.lines import writable_count
+
+    safe = max(watermark, written)
+    count = sum(seq <= safe for seq in seqs)
+    last_seq = max([written, *seqs[:count]])
+    while count < len(seqs) and seqs[count] == last_seq + 1:
+        last_seq = seqs[count]
+        count += 1
+    assert writable_count(seqs, safe, written) == count
+
+
+def test_allocations_and_frees_in_known_chunks_are_queued_as_untracked_lines(tmp_path: Path) -> None:
+    import gc
+
+    from genpool import producer as P
+    from genpool.events import Allocated
+    from genpool.lines import AllocLine, FreeLine
+
+    pool = genpool.Pool(5)
+    pool.add(0x4000, 1 << 12)
+    with T.record(tmp_path / "lines.jsonl") as path:
+        running = P.get_producer()
+        with running._cycle_lock:
+            pool.free(pool.alloc(32), 32)
+            running._cycle(final=True)  # the writer meets the chunk and caches its place
+            addr = pool.alloc(40, owner="net")
+            pool.free(addr, 40)
+            odd = pool.alloc(8, owner=("a", 1))  # an owner that needs owner_value waits for the writer
+            line, freed, event = list(running.queue)
+    assert type(line) is AllocLine and (line.addr, line.size, line.owner) == (addr, 40, "net")
+    assert type(freed) is FreeLine and (freed.addr, freed.size) == (addr, 40)
+    assert not gc.is_tracked(line) and not gc.is_tracked(freed)
+    assert type(event) is Allocated and event.addr == odd
+    alloc = [record for record in T.read(path).records() if record["type"] == "alloc"][-1]
+    assert (alloc["addr"], alloc["owner"]) == (odd, "('a', 1)")
