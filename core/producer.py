@@ -309,7 +309,7 @@ class Producer:
             finally:
                 for pool in pools:
                     pool._lock.release()
-        return seq, encode_lines([{"type": "resync", "seq": seq}, *records])
+        return seq, encode_lines([{"type": "resync", "seq": seq, "pools": len(records)}, *records])
 
 
 def get_producer() -> Producer | None:

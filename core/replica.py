@@ -70,8 +70,10 @@ class ReplicaSet:
     Pool objects are replaced or removed (a snapshot, a resync, a
     destroy): a viewer re-binds its pools when it changes.  ``seq`` is the
     last applied record's, ``header`` the stream's header, ``bugs`` every
-    ``bug`` record applied.  ``source`` names the file or connection in
-    error messages.
+    ``bug`` record applied.  ``loading`` counts the records of the stream's
+    latest snapshot still to come (after a header, its resync mark; after
+    a resync, its ``pool`` records): while it is not 0 the replicas are
+    not a whole snapshot.  ``source`` names the file or connection in error messages.
 
     Apply from one thread at a time.
     """
@@ -85,6 +87,7 @@ class ReplicaSet:
         self.seq = 0
         self.bugs: list[dict[str, Any]] = []
         self.generation = 0
+        self.loading = 0
         # pool id -> its chunks in the order they were added (the stream's chunk indexes)
         self._chunks: dict[int, list[Chunk]] = {}
         self._placers: dict[str, Algorithm] = {}
@@ -129,6 +132,7 @@ class ReplicaSet:
         if kind == "header":  # a new stream begins (a reconnection): its seqs start afresh
             self.header = check_header(record, self.source)
             self.seq = 0
+            self.loading = 1  # its resync mark, which says how many pool records follow
             return
         check_record(record, self.source, line)
         seq = record["seq"]
@@ -213,7 +217,10 @@ class ReplicaSet:
         self._pool(record, line).set_algo(_shown(record["algorithm"]))
 
     def _resync(self, record: dict[str, Any], line: int | None) -> None:
-        """The pool records that follow describe everything afresh."""
+        """The ``pools`` pool records that follow describe everything afresh."""
+        if record["pools"] < 0:
+            self._corrupt(f"resync record announces {record['pools']} pools", line)
+        self.loading = record["pools"]
         self._replace({})
         self._chunks = {}
         self._owned = {}
@@ -223,6 +230,8 @@ class ReplicaSet:
 
     def _load(self, record: dict[str, Any], line: int | None) -> None:
         """Build a replica from a ``pool`` record, replacing any replica of that id."""
+        if self.loading:
+            self.loading -= 1
         if record["destroyed"]:
             return
         names = record["trackers"]

@@ -171,7 +171,7 @@ FIELDS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
     "algorithm": (("seq", _INT), ("pool", _INT), ("algorithm", _STR)),
     "destroy": (("seq", _INT), ("pool", _INT)),
     "bug": (("seq", _INT), ("pool", _INT), ("message", _STR)),
-    "resync": (("seq", _INT),),
+    "resync": (("seq", _INT), ("pools", _INT)),
 }
 
 

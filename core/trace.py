@@ -159,14 +159,14 @@ class Trace:
             if found >= 0 and (target < position or self._checkpoints[found].index > position):
                 point = self._checkpoints[found]
                 replicas.seq = 0
-                replicas.apply({"type": "resync", "seq": point.seq})
+                replicas.apply({"type": "resync", "seq": point.seq, "pools": len(point.pools)})
                 for pool in point.pools:
                     replicas.apply(pool)
                 replicas.bugs[:] = point.bugs
                 position = point.index
             elif target < position:
                 replicas.seq = 0
-                replicas.apply({"type": "resync", "seq": 0})
+                replicas.apply({"type": "resync", "seq": 0, "pools": 0})
                 replicas.bugs.clear()
                 position = 0
         lines = self._lines

@@ -68,7 +68,7 @@ class WatchClient:
         return self.replicas.header
 
     def wait_for(self, seq: int, timeout: float | None = None) -> bool:
-        """Wait until records up to ``seq`` are applied; False on timeout or disconnection."""
+        """Wait until records up to ``seq`` are applied (a snapshot whole); False on timeout or disconnection."""
         if type(seq) is not int:
             raise InvalidArgument(f"seq must be an integer, not {type(seq).__name__}")
         if timeout is not None and (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout < 0):
@@ -76,7 +76,10 @@ class WatchClient:
         with self._changed:
             return (
                 self._changed.wait_for(
-                    lambda: (self.status == "connected" and self.replicas.seq >= seq) or self.status == "disconnected",
+                    lambda: (
+                        (self.status == "connected" and self.replicas.seq >= seq and not self.replicas.loading)
+                        or self.status == "disconnected"
+                    ),
                     timeout,
                 )
                 and self.status == "connected"

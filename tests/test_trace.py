@@ -166,7 +166,8 @@ def test_a_truncated_trace_stops_at_its_last_line_with_what_came_before(tmp_path
         (b'{"type":"free","seq":99999999,"pool":POOL,"chunk":0,"addr":true,"size":8}\n', "'addr' is True"),
         (b'{"type":"free","seq":99999999,"pool":0,"chunk":0,"addr":0,"size":8}\n', "unknown pool 0"),
         (b'{"type":"free","seq":99999999,"pool":POOL,"chunk":7,"addr":0,"size":8}\n', "unknown chunk 7"),
-        (b'{"type":"resync","seq":1}\n', "comes after seq"),
+        (b'{"type":"resync","seq":1,"pools":0}\n', "comes after seq"),
+        (b'{"type":"resync","seq":99999999}\n', "resync record has no 'pools'"),
     ],
 )
 def test_a_corrupt_line_is_named_and_nothing_after_it_is_read(tmp_path: Path, bad: bytes, message: str) -> None:

@@ -359,3 +359,23 @@ def test_a_hung_producer_goes_stale_and_comes_back(tmp_path: Path, client_factor
     finally:
         producer.proc.send_signal(signal.SIGCONT)
         producer.stop()
+
+
+def test_waiting_for_a_seq_waits_for_the_whole_snapshot(tmp_path: Path, client_factory) -> None:
+    """A snapshot larger than one read of the socket is applied whole before ``wait_for`` returns."""
+    pools = []
+    for number in range(400):
+        pool = genpool.Pool(3, name=f"many-{number}", trackers=("tag",))
+        pool.add(number << 16, 4096)
+        pool.alloc(8, owner="x" * 100)
+        pools.append(pool)
+    address = f"unix:{tmp_path / 'many.sock'}"
+    server = W.serve(address)
+    try:
+        client = client_factory(address)
+        assert client.wait_for(0, WAIT)
+        names = {pool.name for pool in client.pools.values()}
+        assert {pool.name for pool in pools} <= names
+        assert client.replicas.loading == 0
+    finally:
+        server.close()
