@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 
 import genpool
 import pytest
@@ -457,3 +459,16 @@ async def test_next_pool_and_pool_list() -> None:
         assert bitmap(app).pool is second
         await pilot.press("right_square_bracket")
         assert app.current.label == "sram"
+
+
+async def test_the_app_keeps_no_garbage_alive() -> None:
+    """The app freezes what exists at mount: garbage from before still goes, and all is unfrozen at the end."""
+    before = genpool.Pool(3, trackers=("tag",))  # a tracked pool is a reference cycle: only the collector frees it
+    gone = weakref.ref(before)
+    del before
+    app = make_app([])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert gone() is None
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

@@ -166,6 +166,8 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
         self.set_interval(self.frame_seconds, self.sync, name="genpool-frame")
         # What exists now (widgets, styles, the pools so far) lives as long as the app: out of the
         # cycle collector's reach, each full collection a fast producer triggers walks far less.
+        # Garbage is collected first, or it would be kept for ever (pools with all their memory).
+        gc.collect()
         gc.freeze()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -235,9 +237,10 @@ class GenpoolApp(PoolActions, FindActions, TableActions, App[None]):
         self._show_pool_list()
 
     def on_unmount(self) -> None:
-        """Stop watching the pools."""
+        """Stop watching the pools; what was frozen at mount is the collector's again."""
         for entry in self.entries:
             entry.feed.detach()
+        gc.unfreeze()
 
     # -- keeping the picture live ------------------------------------------------
 
