@@ -151,13 +151,10 @@ class Bitmap:
         ):
             return self.find_next_zero_area_off(size, start, nr, align_mask, 0)
         pos = start if start > self._first_clear else self._first_clear
-        if self._index is not None:
-            found = self._index.find(nr, pos, size)
-        else:
-            bits = self._bits
-            if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
-                return pos  # right at the lowest clear bit, as when filling
-            found = bits.find(ZEROS[nr], pos, size)
+        bits = self._bits
+        if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
+            return pos  # right at the lowest clear bit, as when filling: no index need look
+        found = self._index.find(nr, pos, size) if self._index is not None else bits.find(ZEROS[nr], pos, size)
         if found >= 0:
             return found
         return first_fit_failure(self._bits, size, start, nr)
