@@ -150,6 +150,10 @@ class Bitmap:
             or start < 0
         ):
             return self.find_next_zero_area_off(size, start, nr, align_mask, 0)
+        return self._find_area(size, start, nr)
+
+    def _find_area(self, size: int, start: int, nr: int) -> int:
+        """:meth:`find_next_zero_area` unaligned, for ints known to hold ``0 < nr <= size <= nbits``, ``start >= 0``."""
         pos = start if start > self._first_clear else self._first_clear
         bits = self._bits
         if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
