@@ -29,7 +29,7 @@ from .alignindex import note_clear as note_aligned_clear
 from .args import MASK64, check_size, integer
 from .errors import InvalidArgument, NoSpace
 from .kernelloop import first_fit_failure, kernel_loop, last_merge
-from .levels import ONES, ZEROS
+from .levels import CLEAR_RUNS, SET_RUNS, ZEROS
 from .runindex import RunIndex
 from .runlist import RunList
 from .runsizes import RunSizes
@@ -315,7 +315,7 @@ class Bitmap:
         bits = self._bits
         if start | nr < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
             return False
-        bits[start:end] = ONES[nr]
+        bits[start:end] = SET_RUNS[nr]
         if start == self._first_clear:
             self._first_clear = end
         if self._index is not None:
@@ -341,7 +341,7 @@ class Bitmap:
         bits = self._bits
         if start | nr < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
             return False
-        bits[start:end] = ZEROS[nr]
+        bits[start:end] = CLEAR_RUNS[nr]
         if start < self._first_clear:
             self._first_clear = start
         if self._index is not None:
