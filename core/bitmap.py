@@ -156,12 +156,15 @@ class Bitmap:
         """:meth:`find_next_zero_area` unaligned, for ints known to hold ``0 < nr <= size <= nbits``, ``start >= 0``."""
         pos = start if start > self._first_clear else self._first_clear
         bits = self._bits
-        if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
-            return pos  # right at the lowest clear bit, as when filling: no index need look
-        found = self._index.find(nr, pos, size) if self._index is not None else bits.find(ZEROS[nr], pos, size)
+        if self._index is None:
+            found = bits.find(ZEROS[nr], pos, size)
+        elif pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
+            return pos  # right at the lowest clear bit, as when filling: the index need not look
+        else:
+            found = self._index.find(nr, pos, size)
         if found >= 0:
             return found
-        return first_fit_failure(self._bits, size, start, nr)
+        return first_fit_failure(bits, size, start, nr)
 
     def find_next_zero_area_off(self, size: int, start: int, nr: int, align_mask: int, align_offset: int) -> int:
         """``bitmap_find_next_zero_area_off``, exactly as ``lib/bitmap.c``.

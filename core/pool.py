@@ -308,7 +308,7 @@ class Pool(PoolQueries, Observable):
         order = self._order
         nbits = (size + (1 << order) - 1) >> order
         search = algorithm.search
-        trusted = search in TRUSTED_SEARCHES
+        trusted = search is first_fit or search in TRUSTED_SEARCHES
         # Plugin code (an algorithm from outside genpool, any tracker) runs under the lock now: mark the
         # holder so that a call back into this pool is refused (genpool.poollock); built-ins never call back.
         guarded = not trusted or self._tracking is not None
