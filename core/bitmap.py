@@ -29,7 +29,7 @@ from .alignindex import note_clear as note_aligned_clear
 from .args import MASK64, check_size, integer
 from .errors import InvalidArgument, NoSpace
 from .kernelloop import first_fit_failure, kernel_loop, last_merge
-from .levels import ONES, ZEROS
+from .levels import CLEAR_RUNS, SET_RUNS, ZEROS
 from .runindex import RunIndex
 from .runlist import RunList
 from .runsizes import RunSizes
@@ -150,17 +150,21 @@ class Bitmap:
             or start < 0
         ):
             return self.find_next_zero_area_off(size, start, nr, align_mask, 0)
+        return self._find_area(size, start, nr)
+
+    def _find_area(self, size: int, start: int, nr: int) -> int:
+        """:meth:`find_next_zero_area` unaligned, for ints known to hold ``0 < nr <= size <= nbits``, ``start >= 0``."""
         pos = start if start > self._first_clear else self._first_clear
-        if self._index is not None:
-            found = self._index.find(nr, pos, size)
-        else:
-            bits = self._bits
-            if pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
-                return pos  # right at the lowest clear bit, as when filling
+        bits = self._bits
+        if self._index is None:
             found = bits.find(ZEROS[nr], pos, size)
+        elif pos + nr <= size and bits.find(1, pos, pos + nr) < 0:
+            return pos  # right at the lowest clear bit, as when filling: the index need not look
+        else:
+            found = self._index.find(nr, pos, size)
         if found >= 0:
             return found
-        return first_fit_failure(self._bits, size, start, nr)
+        return first_fit_failure(bits, size, start, nr)
 
     def find_next_zero_area_off(self, size: int, start: int, nr: int, align_mask: int, align_offset: int) -> int:
         """``bitmap_find_next_zero_area_off``, exactly as ``lib/bitmap.c``.
@@ -314,7 +318,7 @@ class Bitmap:
         bits = self._bits
         if start | nr < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
             return False
-        bits[start:end] = ONES[nr]
+        bits[start:end] = SET_RUNS[nr]
         if start == self._first_clear:
             self._first_clear = end
         if self._index is not None:
@@ -340,7 +344,7 @@ class Bitmap:
         bits = self._bits
         if start | nr < 0 or end > self._nbits or bits.find(0, start, end) >= 0:
             return False
-        bits[start:end] = ZEROS[nr]
+        bits[start:end] = CLEAR_RUNS[nr]
         if start < self._first_clear:
             self._first_clear = start
         if self._index is not None:

@@ -1,7 +1,8 @@
 """Byte strings the bitmap and its indexes share.
 
-``ZEROS[n]`` and ``ONES[n]`` are the needles ``bytes.find`` searches for
-and the runs slice assignment writes.  ``LEVEL`` puts a run length on a
+``ZEROS[n]`` and ``ONES[n]`` are the needles ``bytes.find`` searches for;
+``CLEAR_RUNS[n]`` and ``SET_RUNS[n]`` the same runs as bytearrays, which
+slice assignment writes.  ``LEVEL`` puts a run length on a
 one-byte log scale, so that an index can keep a byte per run or per block
 and find the first one long enough with a regular expression from
 ``AT_LEAST``, which scans in C.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["AT_LEAST", "CAP", "LEVEL", "ONES", "ZEROS", "Needles"]
+__all__ = ["AT_LEAST", "CAP", "CLEAR_RUNS", "LEVEL", "ONES", "SET_RUNS", "ZEROS", "Needles"]
 
 #: The longest run length a level tells apart; longer runs share its level.
 CAP = 4095
@@ -29,11 +30,11 @@ class Needles(dict):  # type: ignore[type-arg]
 
     __slots__ = ("_byte",)
 
-    def __init__(self, byte: bytes) -> None:
+    def __init__(self, byte: bytes | bytearray) -> None:
         super().__init__()
         self._byte = byte
 
-    def __missing__(self, length: int) -> bytes:
+    def __missing__(self, length: int) -> bytes | bytearray:
         needle = self._byte * length
         if length < 4096:
             self[length] = needle
@@ -43,6 +44,11 @@ class Needles(dict):  # type: ignore[type-arg]
 #: ``ZEROS[n]``: n zero bytes (n clear bits); ``ONES[n]``: n set bits.
 ZEROS = Needles(b"\x00")
 ONES = Needles(b"\x01")
+#: What ``bits[a:b] = ...`` writes: CPython copies a value that is not a
+#: bytearray into a temporary one first, which costs more than the write.
+#: Never change them in place.
+CLEAR_RUNS = Needles(bytearray(1))
+SET_RUNS = Needles(bytearray(b"\x01"))
 
 
 def _level(length: int) -> int:

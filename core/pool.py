@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from genpool.plugins.first_fit import first_fit
+
 from . import host
 from .algorithm import Algorithm, AlignData, resolve
 from .args import ADDRESS_LIMIT, MASK64, check_address, check_nid, check_order, check_size
@@ -219,10 +221,9 @@ class Pool(PoolQueries, Observable):
         """
         if type(size) is not int or size <= 0:
             size = _positive_size(size)
-        if algo is None and data is None:
-            chunk, addr = self._allocate(size, *self._choice, owner)
-        else:
-            chunk, addr = self._allocate(size, *self._choose(algo, data), owner)
+        # Unpacked by name: a call with ``*args`` costs a slower call path than plain arguments.
+        algorithm, data = self._choice if algo is None and data is None else self._choose(algo, data)
+        chunk, addr = self._allocate(size, algorithm, data, owner)
         if chunk is None:
             self._no_space(size)
         return addr
@@ -307,7 +308,7 @@ class Pool(PoolQueries, Observable):
         order = self._order
         nbits = (size + (1 << order) - 1) >> order
         search = algorithm.search
-        trusted = search in TRUSTED_SEARCHES
+        trusted = search is first_fit or search in TRUSTED_SEARCHES
         # Plugin code (an algorithm from outside genpool, any tracker) runs under the lock now: mark the
         # holder so that a call back into this pool is refused (genpool.poollock); built-ins never call back.
         guarded = not trusted or self._tracking is not None
@@ -323,14 +324,18 @@ class Pool(PoolQueries, Observable):
                     continue
                 bitmap = chunk._bitmap
                 end_bit = bitmap._nbits
-                try:
-                    start_bit = search(
-                        bitmap if trusted else read_only(bitmap), end_bit, 0, nbits, data, self, chunk._start
-                    )
-                except Exception as exc:
-                    raise _algorithm_failed(algorithm, exc) from exc
-                if type(start_bit) is not int:
-                    raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
+                if search is first_fit and nbits <= end_bit:
+                    # The built-in first fit, asked straight: its plugin function would only forward.
+                    start_bit = bitmap._find_area(end_bit, 0, nbits)
+                else:
+                    try:
+                        start_bit = search(
+                            bitmap if trusted else read_only(bitmap), end_bit, 0, nbits, data, self, chunk._start
+                        )
+                    except Exception as exc:
+                        raise _algorithm_failed(algorithm, exc) from exc
+                    if type(start_bit) is not int:
+                        raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
                 if start_bit >= end_bit:
                     continue
                 if not bitmap._set(start_bit, nbits):
@@ -420,8 +425,9 @@ class Pool(PoolQueries, Observable):
         """``gen_pool_free_owner``, checked before anything changes."""
         order = self._order
         nbits = (size + (1 << order) - 1) >> order
-        if not self._lock.acquire(False):
-            self._lock.wait()
+        lock = self._lock
+        if not lock.acquire(False):
+            lock.wait()
         try:
             for chunk in self._chunks:
                 if chunk._start <= addr <= chunk._end:
@@ -451,7 +457,7 @@ class Pool(PoolQueries, Observable):
                     f"gen_pool_free of {addr:#x} size {size}: the address is outside every chunk of {self._label()}"
                 )
         finally:
-            self._lock.release()
+            lock.release()
         self._deliver(event)
         return chunk
 

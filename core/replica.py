@@ -26,7 +26,7 @@ from .bitmap_view import TRUSTED_SEARCHES
 from .chunk import Chunk
 from .errors import CorruptTrace, GenPoolError, InvalidArgument
 from .events import BugRaised, next_seq
-from .levels import ONES
+from .levels import SET_RUNS
 from .pool import Pool
 from .stream import check_header, check_record, describe_pool
 
@@ -279,7 +279,7 @@ class ReplicaSet:
             first, length = run
             if first < 0 or length <= 0 or first + length > len(bits) or bits.find(1, first, first + length) >= 0:
                 self._corrupt(f"pool record: run {run!r} overlaps another or leaves its chunk", line)
-            bits[first : first + length] = ONES[length]
+            bits[first : first + length] = SET_RUNS[length]
         chunk._bitmap._load(bytes(bits))
         chunk._avail -= bits.count(1) << pool._order
         return chunk
