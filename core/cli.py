@@ -17,7 +17,7 @@ __all__ = ["main"]
 
 BUILTIN_ALGORITHMS = ("first_fit", "first_fit_align", "first_fit_order_align", "best_fit", "fixed_alloc")
 # The top-level modules of the ``tui`` extra (see pyproject.toml).
-TUI_EXTRA_MODULES = frozenset({"textual", "textual_serve", "rich", "platformdirs"})
+TUI_EXTRA_MODULES = frozenset({"textual", "textual_serve", "rich", "platformdirs", "zlib_ng"})
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 

@@ -32,6 +32,6 @@ def test_the_position_line() -> None:
 
 
 def test_the_watch_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    watch_case(0.2, True, operations=3000)
+    watch_case(0.2, operations=3000)
     printed = capsys.readouterr().out
     assert "3,000 operations" in printed and printed.count("records/s") == 3 and printed.count("frames/s") == 2

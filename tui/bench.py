@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "watch"):
         from .bench_watch import watch_case  # it uses this module's workload
 
-        watch_case(seconds, args.quick)
+        watch_case(seconds)
     return 0
 
 

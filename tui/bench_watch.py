@@ -35,6 +35,10 @@ __all__ = ["record_workload", "watch_case"]
 
 #: Lines sent per write by the stand-in producer.
 BATCH = 2048
+#: Records a second the default recording is sized for (above the viewer's own rate alone).
+RECORDED_RATE = 300_000
+#: Seconds the app may take to start while the viewer already applies the stream.
+STARTUP_SECONDS = 2.0
 
 
 def record_workload(path: Path, operations: int, seed: int = 7) -> None:
@@ -136,13 +140,15 @@ def _run(recording: Path, seconds: float, rate: float | None, app: bool) -> dict
             stand_in.close()
 
 
-def watch_case(seconds: float, quick: bool, operations: int | None = None) -> None:
+def watch_case(seconds: float, operations: int | None = None) -> None:
     """Print the viewer's apply rate alone and with the app, as fast as it can and paced at 200,000/s.
 
     The recording has ``operations`` operations (by default enough for ``seconds`` of streaming).
     """
     if operations is None:
-        operations = int((300_000 if quick else 1_000_000) * max(1.0, seconds / 5))
+        # The viewer keeps applying while the app starts: a recording that ran out before the
+        # measurement began would time nothing, so it covers the start-up too.
+        operations = int(RECORDED_RATE * (seconds + STARTUP_SECONDS))
     with tempfile.TemporaryDirectory(prefix="genpool-bench-") as directory:
         recording = Path(directory) / "steady.jsonl"
         started = time.perf_counter()

@@ -10,6 +10,7 @@ widget takes from its TCSS component classes and so from the theme.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import genpool
 from rich.style import Style
@@ -28,6 +29,15 @@ EDGE = "+edge"
 #: Suffix of a part name for its ink variant (``owner-3+ink``): the part's colour as the glyph's, no
 #: background, for density glyphs, which a coloured background would hide.
 INK = "+ink"
+
+
+@lru_cache(maxsize=16)
+def _density_cells(scale: int, free: Cell, used: Style) -> tuple[Cell, ...]:
+    """The cell for each possible count of a full block of ``scale`` granules: one lookup per cell.
+
+    Cached: every row of a frame (and every frame of a flood) draws at the same scale and styles.
+    """
+    return (free, *((DENSITY_GLYPHS[density_level(n, scale)], used) for n in range(1, scale + 1)))
 
 
 class RowPainter:
@@ -81,12 +91,7 @@ class RowPainter:
         if scale == 1:
             return self._granule_cells(chunk, row.first_bit, counts, free)
         used = self.style("used")
-        # One lookup per cell: the cell for each possible count of a full block.
-        table = (
-            [free] + [(DENSITY_GLYPHS[density_level(n, scale)], used) for n in range(1, scale + 1)]
-            if scale <= 4096
-            else None
-        )
+        table = _density_cells(scale, free, used) if scale <= 4096 else None
         if table is not None:
             cells = [table[count] for count in counts]
         else:

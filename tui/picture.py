@@ -8,17 +8,20 @@ above it a block of granules, drawn as a density glyph.
 
 Counting the set granules of a block is the hot path of a zoomed-out
 view.  The bitmap keeps one byte (0 or 1) per granule, so the byte sum
-of a block is its count, and ``zlib.adler32`` computes exactly that sum
-(modulo 65521, hence blocks of at most 32768) in vectorised C that also
-releases the GIL: about three times faster than ``bytearray.count``.
+of a block is its count, and ``adler32`` computes exactly that sum
+(modulo 65521, hence blocks of at most 32768) in C that also releases the
+GIL.  zlib-ng's SIMD ``adler32`` does it about four times faster than the
+standard library's zlib (3.2 against 13 ms for the 32 M granules of a
+256 MiB order-3 pool), which is most of what drawing such a pool costs.
 """
 
 from __future__ import annotations
 
-import zlib
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from zlib_ng import zlib_ng
 
 if TYPE_CHECKING:
     import genpool
@@ -49,7 +52,7 @@ def block_counts(bits: bytearray | bytes, first: int, count: int, scale: int) ->
         values.extend([0] * (count - len(values)))
         return values
     end = min(first + count * scale, nbits)
-    adler = zlib.adler32
+    adler = zlib_ng.adler32
     with memoryview(bits) as view:
         if scale <= _ADLER_MAX:
             result = [(adler(view[start : start + scale]) & 0xFFFF) - 1 for start in range(first, end, scale)]

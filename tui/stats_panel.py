@@ -19,9 +19,13 @@ class StatsPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         """The figures, the two plots and the per-chunk lines."""
-        yield Static("", id="stats-figures", markup=False)
-        yield Static("", id="stats-usage", markup=False)
-        yield Static("", id="stats-chunks", markup=False)
+        # Kept, not queried: the frame timer may show stats while the app tears its widgets down.
+        self._figures = Static("", id="stats-figures", markup=False)
+        self._usage = Static("", id="stats-usage", markup=False)
+        self._chunks = Static("", id="stats-chunks", markup=False)
+        yield self._figures
+        yield self._usage
+        yield self._chunks
 
     def show(self, stats: PoolStats | None, history: UsageHistory | None, note: str = "") -> None:
         """Show ``stats`` (None: no pool) and the ``history`` of its use."""
@@ -55,8 +59,12 @@ class StatsPanel(Vertical):
         self._put("\n".join(lines), plots, "\n".join(chunk_lines))
 
     def _put(self, figures: str, usage: str, chunks: str) -> None:
-        if (figures, usage, chunks) != self._shown:
-            self._shown = (figures, usage, chunks)
-            self.query_one("#stats-figures", Static).update(figures, layout=False)
-            self.query_one("#stats-usage", Static).update(usage, layout=False)
-            self.query_one("#stats-chunks", Static).update(chunks)
+        if (figures, usage, chunks) == self._shown:
+            return
+        # The figures and plots have fixed heights and no line wraps (see genpool.tcss), so only a
+        # new count of chunk lines changes the panel's size; a layout repaints the whole screen.
+        relayout = self._shown is None or chunks.count("\n") != self._shown[2].count("\n")
+        self._shown = (figures, usage, chunks)
+        self._figures.update(figures, layout=False)
+        self._usage.update(usage, layout=False)
+        self._chunks.update(chunks, layout=relayout)
