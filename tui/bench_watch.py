@@ -36,9 +36,7 @@ __all__ = ["record_workload", "watch_case"]
 #: Lines sent per write by the stand-in producer.
 BATCH = 2048
 #: Records a second the default recording is sized for (above the viewer's own rate alone).
-RECORDED_RATE = 300_000
-#: Seconds the app may take to start while the viewer already applies the stream.
-STARTUP_SECONDS = 2.0
+RECORDED_RATE = 600_000
 
 
 def record_workload(path: Path, operations: int, seed: int = 7) -> None:
@@ -50,13 +48,20 @@ def record_workload(path: Path, operations: int, seed: int = 7) -> None:
 
 
 class _StandIn:
-    """Serves one recording, once, on a Unix socket: the header first, then the records, optionally paced."""
+    """Serves one recording, once, on a Unix socket, optionally paced.
+
+    The header and the pool's picture go at once, so the viewer connects; the events wait for
+    :meth:`go`, so a measurement that starts late (after the app started) still times them all.
+    """
 
     def __init__(self, path: Path, address: Path, rate: float | None) -> None:
         self.lines = path.read_bytes().splitlines(keepends=True)
         self.rate = rate
         #: The ``seq`` of the last record: a viewer that reaches it has taken the whole recording.
         self.last_seq = int(json.loads(self.lines[-1])["seq"])
+        #: Lines before the first event: the header, the resync, the pool and its chunk.
+        self.picture = next(i for i, line in enumerate(self.lines) if b'"type":"alloc"' in line)
+        self._go = threading.Event()
         self._done = threading.Event()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(str(address))
@@ -68,9 +73,11 @@ class _StandIn:
         connection, _ = self.listener.accept()
         with connection:
             connection.recv(4096)  # the viewer's hello
-            started = time.perf_counter()
-            lines = self.lines
             try:
+                connection.sendall(b"".join(self.lines[: self.picture]))
+                self._go.wait()
+                started = time.perf_counter()
+                lines = self.lines[self.picture :]
                 for first in range(0, len(lines), BATCH):
                     connection.sendall(b"".join(lines[first : first + BATCH]))
                     if self.rate is not None:
@@ -82,8 +89,13 @@ class _StandIn:
             except OSError:
                 pass  # the viewer went away: the run is over
 
+    def go(self) -> None:
+        """Start streaming the events."""
+        self._go.set()
+
     def close(self) -> None:
         """Stop serving."""
+        self._go.set()
         self._done.set()
         self.listener.close()
         self.thread.join(5)
@@ -97,20 +109,23 @@ class _CountingWatchApp(FrameCounter, WatchApp):
         self.key_times = []
 
 
-async def _measure(client: genpool.watch.WatchClient, seconds: float, last_seq: int) -> float:
+async def _measure(client: genpool.watch.WatchClient, stand_in: _StandIn, seconds: float) -> float:
     """Records applied a second over ``seconds`` (or until the recording ran out)."""
-    seq, start = client.replicas.seq, time.perf_counter()
+    seq, start, last_seq = client.replicas.seq, time.perf_counter(), stand_in.last_seq
+    stand_in.go()
     while time.perf_counter() - start < seconds and client.replicas.seq < last_seq:
         await asyncio.sleep(0.05)
     return (client.replicas.seq - seq) / (time.perf_counter() - start)
 
 
-async def _with_app(client: genpool.watch.WatchClient, seconds: float, last_seq: int) -> dict[str, float]:
+async def _with_app(client: genpool.watch.WatchClient, stand_in: _StandIn, seconds: float) -> dict[str, float]:
     """The same with the app drawing: records a second, frames a second, key press latencies."""
     app = _CountingWatchApp(client, "bench", remember_theme=False, theme="genpool-dark")
+    last_seq = stand_in.last_seq
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
         frames, seq, start = app.frames, client.replicas.seq, time.perf_counter()
+        stand_in.go()
         latencies = await key_latencies(
             app, lambda: time.perf_counter() - start < seconds and client.replicas.seq < last_seq
         )
@@ -133,8 +148,8 @@ def _run(recording: Path, seconds: float, rate: float | None, app: bool) -> dict
             if not client.wait_connected(30):
                 raise RuntimeError(f"the viewer did not connect: {client.error}")
             if app:
-                return asyncio.run(_with_app(client, seconds, stand_in.last_seq))
-            return {"applied": asyncio.run(_measure(client, seconds, stand_in.last_seq))}
+                return asyncio.run(_with_app(client, stand_in, seconds))
+            return {"applied": asyncio.run(_measure(client, stand_in, seconds))}
         finally:
             client.close()
             stand_in.close()
@@ -146,9 +161,7 @@ def watch_case(seconds: float, operations: int | None = None) -> None:
     The recording has ``operations`` operations (by default enough for ``seconds`` of streaming).
     """
     if operations is None:
-        # The viewer keeps applying while the app starts: a recording that ran out before the
-        # measurement began would time nothing, so it covers the start-up too.
-        operations = int(RECORDED_RATE * (seconds + STARTUP_SECONDS))
+        operations = int(RECORDED_RATE * seconds)
     with tempfile.TemporaryDirectory(prefix="genpool-bench-") as directory:
         recording = Path(directory) / "steady.jsonl"
         started = time.perf_counter()
