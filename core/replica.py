@@ -229,6 +229,7 @@ class ReplicaSet:
             )
         except GenPoolError as exc:
             self._corrupt(f"chunk record: {exc}", line)
+        _unindexed(chunk)
         self._chunks[record["pool"]].append(chunk)
 
     def _destroy(self, record: dict[str, Any], line: int | None) -> None:
@@ -305,6 +306,7 @@ class ReplicaSet:
             )
         except GenPoolError as exc:
             self._corrupt(f"pool record: {exc}", line)
+        _unindexed(chunk)
         runs = spec.get("runs")
         if type(runs) is not list:
             self._corrupt("pool record: a chunk has no list of runs", line)
@@ -370,6 +372,12 @@ class ReplicaSet:
         "bug": _bug,
         "resync": _resync,
     }
+
+
+def _unindexed(chunk: Chunk) -> None:
+    """Drop the chunk's index of free runs: a replica is never searched, and keeping the index up
+    to date is a quarter of what applying an event costs.  Its bitmap answers from its bytes."""
+    chunk._bitmap._index = None
 
 
 _shown_algorithms: dict[str, Algorithm] = {}
