@@ -20,6 +20,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+import msgspec
+
 from .algorithm import ANY_DATA, Algorithm
 from .bitmap import Bitmap
 from .bitmap_view import TRUSTED_SEARCHES
@@ -28,8 +30,10 @@ from .errors import CorruptTrace, GenPoolError, InvalidArgument
 from .events import Allocated, BugRaised, Freed, next_seq
 from .levels import SET_RUNS
 from .pool import Pool
-from .stream import check_header, check_record, describe_pool
+from .stream import AllocRecord, EventRecord, FreeRecord, check_header, check_record, describe_pool
 from .tracking import AllocRequest
+
+_KINDS: dict[type, str] = {AllocRecord: "alloc", FreeRecord: "free"}
 
 # A named-tuple record from all its field values, in one C call (as the pool makes its events).
 _record = tuple.__new__
@@ -102,35 +106,42 @@ class ReplicaSet:
     def __repr__(self) -> str:
         return f"<ReplicaSet {self.source} pools={len(self.pools)} seq={self.seq} generation={self.generation}>"
 
-    def apply(self, record: dict[str, Any], line: int | None = None) -> None:
+    def apply(self, record: dict[str, Any] | AllocRecord | FreeRecord, line: int | None = None) -> None:
         """Apply one record (header, pool snapshot, event or resync mark).
 
-        Raises CorruptTrace, changing nothing, for a malformed record or
-        one that contradicts the replicas; ``line`` is named in the message.
+        ``record`` is what :func:`genpool.stream.parse_record` reads from a
+        line: a dict, or an :class:`~genpool.stream.AllocRecord` or
+        :class:`~genpool.stream.FreeRecord`.  Raises CorruptTrace, changing
+        nothing, for a malformed record or one that contradicts the
+        replicas; ``line`` is named in the message.
         """
-        kind: Any = record.get("type") if type(record) is dict else None
-        if kind == "alloc" or kind == "free":
-            # Nearly every record: checked and applied here without the generic field loop.
-            get: Callable[[str], Any] = record.get
-            seq, pool_id, index, addr, size = get("seq"), get("pool"), get("chunk"), get("addr"), get("size")
-            if not (type(seq) is type(pool_id) is type(index) is type(addr) is type(size) is int) or (
-                kind == "alloc" and type(get("algorithm")) is not str
-            ):
-                check_record(record, self.source, line)
-            if seq < self.seq:
-                self._corrupt(f"seq {seq} comes after seq {self.seq}", line)
-            chunks = self._chunks.get(pool_id)
-            if chunks is None:
-                self._corrupt(f"{kind} record for unknown pool {pool_id}", line)
-            if not 0 <= index < len(chunks):
-                self._corrupt(f"{kind} record for unknown chunk {index} of pool {pool_id}", line)
-            if kind == "alloc":
-                owner = get("owner") if self._owned[pool_id] else None
-                self._alloc(self.pools[pool_id], chunks[index], addr, size, get("algorithm"), owner, line)
-            else:
-                self._free(self.pools[pool_id], chunks[index], addr, size, index, line)
-            self.seq = seq
+        event: AllocRecord | FreeRecord
+        if isinstance(record, AllocRecord | FreeRecord):
+            event = record  # nearly every record: its field types were checked as it was decoded
+        elif isinstance(record, dict) and record.get("type") in ("alloc", "free"):
+            # An event handed over as a dict: its fields checked, it goes the way a parsed line goes.
+            event = msgspec.convert(check_record(record, self.source, line), EventRecord)
+        else:
+            self._apply_other(record, line)
             return
+        seq, pool_id, index = event.seq, event.pool, event.chunk
+        if seq < self.seq:
+            self._corrupt(f"seq {seq} comes after seq {self.seq}", line)
+        chunks = self._chunks.get(pool_id)
+        if chunks is None:
+            self._corrupt(f"{_KINDS[type(event)]} record for unknown pool {pool_id}", line)
+        if not 0 <= index < len(chunks):
+            self._corrupt(f"{_KINDS[type(event)]} record for unknown chunk {index} of pool {pool_id}", line)
+        if isinstance(event, AllocRecord):
+            owner = event.owner if self._owned[pool_id] else None
+            self._alloc(self.pools[pool_id], chunks[index], event.addr, event.size, event.algorithm, owner, line)
+        else:
+            self._free(self.pools[pool_id], chunks[index], event.addr, event.size, index, line)
+        self.seq = seq
+
+    def _apply_other(self, record: object, line: int | None) -> None:
+        """:meth:`apply` for every record but allocations and frees."""
+        kind = record.get("type") if isinstance(record, dict) else None
         if kind == "tick":  # a live producer's heartbeat: nothing changed
             return
         if kind == "header":  # a new stream begins (a reconnection): its seqs start afresh
@@ -138,11 +149,11 @@ class ReplicaSet:
             self.seq = 0
             self.loading = 1  # its resync mark, which says how many pool records follow
             return
-        check_record(record, self.source, line)
-        seq = record["seq"]
+        checked = check_record(record, self.source, line)
+        seq = checked["seq"]
         if seq < self.seq:
             self._corrupt(f"seq {seq} comes after seq {self.seq}", line)
-        self._appliers[kind](self, record, line)
+        self._appliers[checked["type"]](self, checked, line)
         self.seq = seq
 
     def snapshot(self) -> list[dict[str, Any]]:

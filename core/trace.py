@@ -24,7 +24,7 @@ from typing import IO, Any
 from .errors import CorruptTrace, InvalidArgument
 from .producer import Endpoint, Sink, add_endpoint, remove_endpoint
 from .replica import ReplicaSet
-from .stream import check_header, parse_line
+from .stream import AllocRecord, FreeRecord, check_header, parse_line, parse_record
 
 __all__ = ["CHECKPOINT_EVERY", "Player", "Trace", "check", "read", "record", "start_recording"]
 
@@ -171,7 +171,7 @@ class Trace:
                 position = 0
         lines = self._lines
         for index in range(position, target):
-            replicas.apply(parse_line(lines[index]), index + 2)
+            replicas.apply(parse_record(lines[index]), index + 2)
 
 
 class Player:
@@ -251,7 +251,7 @@ def read(path: str | os.PathLike[str], *, progress: Callable[[int, int], object]
         events = 0
         checkpoints: list[_Checkpoint] = []
         done = len(first)
-        decode, apply, append, append_seq = parse_line, replicas.apply, lines.append, seqs.append
+        decode, apply, append, append_seq = parse_record, replicas.apply, lines.append, seqs.append
         number = 1
         try:
             for number, raw in enumerate(file, 2):
@@ -262,13 +262,18 @@ def read(path: str | os.PathLike[str], *, progress: Callable[[int, int], object]
                     item = decode(raw)
                 except ValueError as exc:
                     raise CorruptTrace(f"not JSON: {exc}", path=path, line=number) from None
-                if type(item) is dict and item.get("type") in _STREAM_ONLY:
-                    raise CorruptTrace(f"a {item['type']} line has no place in a trace", path=path, line=number)
-                apply(item, number)
-                append(raw)
-                append_seq(item["seq"])
-                if item["type"] in _EVENT_TYPES:
+                kind = type(item)
+                if kind is AllocRecord or kind is FreeRecord:
+                    apply(item, number)
+                    append_seq(item.seq)
                     events += 1
+                else:
+                    if kind is dict and type(item.get("type")) is str and item["type"] in _STREAM_ONLY:
+                        raise CorruptTrace(f"a {item['type']} line has no place in a trace", path=path, line=number)
+                    apply(item, number)
+                    append_seq(item["seq"])
+                    events += item["type"] in _EVENT_TYPES
+                append(raw)
                 if len(lines) % CHECKPOINT_EVERY == 0:
                     checkpoints.append(_Checkpoint(len(lines), replicas))
                 if progress is not None and number % _PROGRESS_EVERY == 0:

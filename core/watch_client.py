@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import CorruptTrace, GenPoolError, InvalidArgument
 from .replica import ReplicaSet
-from .stream import check_header, parse_line
+from .stream import check_header, parse_record
 from .watch_address import check_token, parse_address
 
 __all__ = ["STATUSES", "WatchClient", "connect"]
@@ -175,7 +175,7 @@ class WatchClient:
 
     def _apply(self, raw: bytes, line: int) -> None:
         try:
-            record = parse_line(raw)
+            record = parse_record(raw)
         except ValueError:
             if line == 1:
                 raise _Refused(f"{self.address}: not a genpool stream (its first line is not JSON)") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from genpool import AlignData, CorruptTrace, FixedData, InvalidArgument, NoSpace, PoolBug
 from genpool.events import Allocated, BugRaised, Freed
 from genpool.replica import ReplicaSet, is_replica
-from genpool.stream import OWNER_REPR_LIMIT, owner_value
+from genpool.stream import OWNER_REPR_LIMIT, AllocRecord, FreeRecord, owner_value, parse_line, parse_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stream_helpers import state
@@ -79,6 +80,15 @@ def test_a_replica_equals_its_original_after_any_history(order, trackers, before
     assert state(replica) == expected
     assert is_replica(replica) and not is_replica(pool)
     assert replica.avail == pool.avail and replica.size == pool.size
+    # A replica's chunks keep no index of free runs; their bitmaps still answer as the original's.
+    for mine, theirs in zip(replica.chunks, pool.chunks, strict=True):
+        bitmap, original = mine.bitmap, theirs.bitmap
+        assert bitmap.largest_free_run() == original.largest_free_run()
+        for nr in (1, 3, 17):
+            assert bitmap.find_next_zero_area(bitmap.nbits, 5, nr) == original.find_next_zero_area(
+                original.nbits, 5, nr
+            )
+            assert bitmap.smallest_free_run(nr) == original.smallest_free_run(nr)
 
 
 def small_stream(tmp: Path) -> tuple[list[dict[str, Any]], genpool.Pool]:
@@ -140,19 +150,27 @@ def bad_records(pool_id: int, seq: int) -> list[tuple[dict[str, Any], str]]:
         ({**pool, "trackers": ["tag"], "chunks": used, "allocations": [[0, 2, 4, None]]}, "not allocated"),
         ({**pool, "trackers": [7], "chunks": used, "allocations": [[0, 0, 4, None]]}, "are not all names"),
         ({**pool, "trackers": [], "chunks": ["nope"], "allocations": None}, "not an object"),
+        ({**event, "type": "alloc", "chunk": 0, "addr": 0x1000 + 40, "size": 8}, "has no 'algorithm'"),
+        ({**event, "type": "free", "chunk": True, "addr": 0x1000 + 40, "size": 8}, "'chunk' is True"),
+        ({**event, "type": ["alloc"]}, r"unknown record type \['alloc'\]"),
+        ({**event, "type": {"k": 1}}, "unknown record type"),
         ({"type": "header", "format": "genpool-trace", "version": 2}, "version 2 is not supported"),
         ("free", "expected a JSON object"),
     ]
 
 
+@pytest.mark.parametrize("as_line", [False, True], ids=["dict", "line"])
 @pytest.mark.parametrize("case", range(len(bad_records(0, 0))))
-def test_a_contradicting_record_is_corrupt_and_changes_nothing(tmp_path: Path, case: int) -> None:
+def test_a_contradicting_record_is_corrupt_and_changes_nothing(tmp_path: Path, case: int, as_line: bool) -> None:
+    """Each bad record, handed over as a dict or read from its line, is refused the same way."""
     records, _ = small_stream(tmp_path)
     replicas = ReplicaSet("conn")
     for record in records:
         replicas.apply(record)
     pool_id = records[-1]["pool"]
     record, message = bad_records(pool_id, records[-1]["seq"] + 1)[case]
+    if as_line:
+        record = parse_record(json.dumps(record).encode())
     before = (copy.deepcopy(replicas.snapshot()), replicas.seq, replicas.generation, dict(replicas.pools))
     with pytest.raises((CorruptTrace, InvalidArgument), match=message) as caught:
         replicas.apply(record, 42)  # type: ignore[arg-type]
@@ -186,3 +204,27 @@ def test_owners_are_json_values_or_their_repr(owner: object, written: object) ->
 def test_a_long_repr_is_cut_to_the_documented_length() -> None:
     written = owner_value(("x" * 1000,))
     assert len(written) == OWNER_REPR_LIMIT and written.endswith("…") and written.startswith("('xxx")
+
+
+def test_allocations_and_frees_are_read_into_their_fields_and_the_rest_as_json() -> None:
+    alloc = b'{"type":"alloc","seq":5,"pool":1,"chunk":0,"addr":4096,"size":8,"algorithm":"first_fit","owner":[1]}'
+    assert parse_record(alloc) == AllocRecord(5, 1, 0, 4096, 8, "first_fit", [1])
+    free = b'{"type":"free","seq":6,"pool":1,"chunk":0,"addr":4096,"size":8,"extra":"ignored, as check_record does"}'
+    assert parse_record(free) == FreeRecord(6, 1, 0, 4096, 8)
+    assert parse_record(b'{"type":"alloc","seq":5,"pool":1,"chunk":0,"addr":4096,"size":8}') == parse_line(
+        b'{"type":"alloc","seq":5,"pool":1,"chunk":0,"addr":4096,"size":8}'
+    )  # malformed (no algorithm): its JSON value, for check_record to name what is wrong
+    assert parse_record(b'{"type":"free","seq":1.0,"pool":1,"chunk":0,"addr":0,"size":8}')["seq"] == 1.0
+    assert parse_record(b'{"type":"pool","seq":1}') == {"type": "pool", "seq": 1}
+    assert parse_record(b"[1]") == [1]
+    with pytest.raises(ValueError):
+        parse_record(b'{"type":"alloc",')
+
+
+def test_an_event_as_a_dict_and_as_its_line_change_a_replica_alike(tmp_path: Path) -> None:
+    records, _ = small_stream(tmp_path)
+    by_dict, by_line = ReplicaSet(), ReplicaSet()
+    for record in records:
+        by_dict.apply(record)
+        by_line.apply(parse_record(json.dumps(record).encode()))
+    assert by_dict.snapshot() == by_line.snapshot() and by_dict.seq == by_line.seq

@@ -160,6 +160,7 @@ def test_a_truncated_trace_stops_at_its_last_line_with_what_came_before(tmp_path
         (b"{not json\n", "not JSON"),
         (b"[1, 2]\n", "expected a JSON object"),
         (b'{"type":"teleport","seq":99999999}\n', "unknown record type 'teleport'"),
+        (b'{"type":["tick"],"seq":99999999}\n', r"unknown record type \['tick'\]"),
         (b'{"type":"tick"}\n', "a tick line has no place in a trace"),
         (b'{"type":"header","format":"genpool-trace","version":1}\n', "a header line has no place in a trace"),
         (b'{"type":"free","seq":99999999,"pool":POOL,"chunk":0,"addr":268435456}\n', "free record has no 'size'"),
