@@ -3,7 +3,7 @@
 Part of ``python -m genpool.tui.bench``.  A workload (the steady state:
 sizes 8..4096 bytes on a 1 MiB order-3 pool, kept 50-80 % full) is
 recorded once with :func:`genpool.trace.record`; a stand-in producer
-then streams that recording over a Unix socket, as fast as the viewer
+in a process of its own then streams that recording over a Unix socket, as fast as the viewer
 takes it or paced at a fixed rate, to a real
 :func:`genpool.watch.connect` client, first alone (the viewer's own
 apply rate) and then with the watch app drawing its replicas.  Reported:
@@ -19,8 +19,9 @@ import os
 import random
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -47,58 +48,82 @@ def record_workload(path: Path, operations: int, seed: int = 7) -> None:
         steady_state(pool, random.Random(seed), operations, [], 0)
 
 
-class _StandIn:
-    """Serves one recording, once, on a Unix socket, optionally paced.
+def _serve() -> None:
+    """The stand-in producer's process: ``python -c ... PATH ADDRESS RATE``, driven through its stdin.
 
-    The header and the pool's picture go at once, so the viewer connects; the events wait for
-    :meth:`go`, so a measurement that starts late (after the app started) still times them all.
+    It serves the recording at PATH once on the Unix socket ADDRESS and says
+    ``ready`` on its stdout.  The header and the pool's picture go at once,
+    so the viewer connects; the events wait for a line on stdin, so a
+    measurement that starts late (after the app started) still times them
+    all; RATE (records a second, 0 for as fast as the viewer takes them)
+    paces them.  The connection stays open until stdin closes.
+    """
+    path, address, rate_text = sys.argv[1:]
+    rate = float(rate_text) or None
+    lines = Path(path).read_bytes().splitlines(keepends=True)
+    # Lines before the first event: the header, the resync, the pool and its chunk.
+    picture = next(i for i, line in enumerate(lines) if b'"type":"alloc"' in line)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(1)
+    print("ready", flush=True)
+    connection, _ = listener.accept()
+    with connection:
+        connection.recv(4096)  # the viewer's hello
+        try:
+            connection.sendall(b"".join(lines[:picture]))
+            sys.stdin.readline()
+            started = time.perf_counter()
+            events = lines[picture:]
+            for first in range(0, len(events), BATCH):
+                connection.sendall(b"".join(events[first : first + BATCH]))
+                if rate is not None:
+                    ahead = started + (first + BATCH) / rate - time.perf_counter()
+                    if ahead > 0:
+                        time.sleep(ahead)
+            # Keep the connection open: a viewer that sees it close would go stale.
+            sys.stdin.read()
+        except OSError:
+            pass  # the viewer went away: the run is over
+
+
+class _StandIn:
+    """A producer's stand-in: serves one recording, once, on a Unix socket, optionally paced.
+
+    It runs in a process of its own, as a watched program does, so that it
+    takes nothing from the viewer's interpreter.
     """
 
     def __init__(self, path: Path, address: Path, rate: float | None) -> None:
-        self.lines = path.read_bytes().splitlines(keepends=True)
-        self.rate = rate
+        with path.open("rb") as file:
+            file.seek(max(0, path.stat().st_size - 4096))
+            last = file.read().splitlines()[-1]
         #: The ``seq`` of the last record: a viewer that reaches it has taken the whole recording.
-        self.last_seq = int(json.loads(self.lines[-1])["seq"])
-        #: Lines before the first event: the header, the resync, the pool and its chunk.
-        self.picture = next(i for i, line in enumerate(self.lines) if b'"type":"alloc"' in line)
-        self._go = threading.Event()
-        self._done = threading.Event()
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(str(address))
-        self.listener.listen(1)
-        self.thread = threading.Thread(target=self._serve, name="bench-stand-in", daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        connection, _ = self.listener.accept()
-        with connection:
-            connection.recv(4096)  # the viewer's hello
-            try:
-                connection.sendall(b"".join(self.lines[: self.picture]))
-                self._go.wait()
-                started = time.perf_counter()
-                lines = self.lines[self.picture :]
-                for first in range(0, len(lines), BATCH):
-                    connection.sendall(b"".join(lines[first : first + BATCH]))
-                    if self.rate is not None:
-                        ahead = started + (first + BATCH) / self.rate - time.perf_counter()
-                        if ahead > 0:
-                            time.sleep(ahead)
-                # Keep the connection open: a viewer that sees it close would go stale.
-                self._done.wait()
-            except OSError:
-                pass  # the viewer went away: the run is over
+        self.last_seq = int(json.loads(last)["seq"])
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", f"from {__name__} import _serve; _serve()", str(path), str(address), str(rate or 0)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        if self.process.stdout.readline() != "ready\n":
+            self.close()
+            raise RuntimeError("the stand-in producer did not start")
 
     def go(self) -> None:
         """Start streaming the events."""
-        self._go.set()
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
 
     def close(self) -> None:
         """Stop serving."""
-        self._go.set()
-        self._done.set()
-        self.listener.close()
-        self.thread.join(5)
+        try:
+            self.process.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
 
 
 class _CountingWatchApp(FrameCounter, WatchApp):
