@@ -206,12 +206,14 @@ def plugin_listing() -> list[dict[str, object]]:
 def _run_plugins(args: argparse.Namespace) -> int:
     import warnings
 
-    from .host import PluginWarning
+    from .host import PluginWarning, strict_plugins
 
     with warnings.catch_warnings():
         # Load errors are part of the listing, not noise on stderr.
         warnings.simplefilter("ignore", PluginWarning)
         listing = plugin_listing()
+    # Read only when a plugin fails; the command that shows the plugins says when its value is not understood.
+    strict_plugins()
     if args.json:
         json.dump(listing, sys.stdout, indent=2)
         print()

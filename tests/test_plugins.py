@@ -11,6 +11,7 @@ genpool-hostile has its own tests, in test_hostile_plugins.py.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import types
@@ -261,3 +262,20 @@ def test_genpool_plugins_lists_everything_and_survives_broken_plugins(all_plugin
         [sys.executable, "-m", "genpool.cli", "plugins"], check=True, capture_output=True, text=True
     ).stdout
     assert "worst_fit" in table and "genpool-broken" in table and "failed" in table
+
+
+@pytest.mark.parametrize(("value", "warned"), [("maybe", True), ("off", False), ("", False)])
+def test_genpool_plugins_says_when_the_strict_variable_is_not_understood(value: str, warned: bool) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "genpool.cli", "plugins"],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "GENPOOL_STRICT_PLUGINS": value,
+            "GENPOOL_DISABLE_PLUGINS": "hostile_exit,hostile_lifecycle",
+        },
+        check=False,
+    )
+    assert result.returncode == 0 and "first_fit" in result.stdout
+    assert ("GENPOOL_STRICT_PLUGINS='maybe' is neither true" in result.stderr) is warned, result.stderr
