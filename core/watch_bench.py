@@ -74,9 +74,8 @@ def _producer_rounds(steps: int, rounds: int, folder: Path) -> dict[str, Any]:
                 speeds["recording"].append(steady_state("first_fit", 1 << 20, 3, steps, seed).ops_per_second)
             speeds["stuck"].append(_with_stuck_viewer(folder, steps, seed))
     finally:
-        viewer.stdin.close()
         viewer.kill()
-        viewer.wait()
+        viewer.communicate()  # closes its pipes
     result: dict[str, object] = {name: statistics.median(values) for name, values in speeds.items()}
     for name in ("watched", "recording", "stuck"):
         ratios = [mine / base for mine, base in zip(speeds[name], speeds["unwatched"], strict=True)]

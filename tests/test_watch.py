@@ -379,3 +379,13 @@ def test_waiting_for_a_seq_waits_for_the_whole_snapshot(tmp_path: Path, client_f
         assert client.replicas.loading == 0
     finally:
         server.close()
+
+
+def test_the_watch_benchmark_runs_and_reports_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    from genpool.watch_bench import main
+
+    assert main(["--steps", "2000", "--rounds", "1", "--events", "3000", "--seeks", "3", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["viewer"]["records"] > 2000 and figures["viewer"]["applied_per_s"] > 0
+    assert figures["trace"]["events"] >= 3000 and len(figures["trace"]) > 1
+    assert all(figures["producer"][name] > 0 for name in ("unwatched", "watched", "recording", "stuck"))
