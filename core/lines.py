@@ -1,7 +1,8 @@
 """The producer's stream lines before they are encoded, and the rule for when they may be written.
 
-An allocation or a free becomes a :class:`AllocLine` or :class:`FreeLine`
-(msgspec structs, not tracked by the garbage collector), any other event
+An allocation or a free becomes a :class:`~genpool.stream.AllocRecord` or
+:class:`~genpool.stream.FreeRecord` (msgspec structs, not tracked by the
+garbage collector, which a viewer also reads them back into), any other event
 a dict (:func:`rare_line`); :func:`encode_lines` turns a whole batch
 into JSON Lines in one C call.  Building a struct and encoding it costs
 the writer a third of what formatting each line with an f-string did,
@@ -18,29 +19,7 @@ import msgspec
 from .events import AlgorithmSet, BugRaised, ChunkAdded, Destroyed
 from .stream import owner_value
 
-__all__ = ["AllocLine", "FreeLine", "encode_lines", "line_seq", "rare_line", "writable_count"]
-
-
-class AllocLine(msgspec.Struct, tag="alloc", tag_field="type", omit_defaults=True, gc=False):
-    """An ``alloc`` line (``owner`` left out when None)."""
-
-    seq: int
-    pool: int
-    chunk: int
-    addr: int
-    size: int
-    algorithm: str
-    owner: Any = None
-
-
-class FreeLine(msgspec.Struct, tag="free", tag_field="type", gc=False):
-    """A ``free`` line."""
-
-    seq: int
-    pool: int
-    chunk: int
-    addr: int
-    size: int
+__all__ = ["encode_lines", "line_seq", "rare_line", "writable_count"]
 
 
 #: A batch of lines (structs and dicts) to JSON Lines (bytes), in one C call.

@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .events import Allocated, ChunkAdded, Freed, next_seq
 from .hookspecs import hookimpl
-from .lines import AllocLine, FreeLine, encode_lines, line_seq, rare_line, writable_count
+from .lines import encode_lines, line_seq, rare_line, writable_count
 from .replica import building
 from .sink import Endpoint, Sink
-from .stream import describe_pool, header, owner_value
+from .stream import AllocRecord, FreeRecord, describe_pool, header, owner_value
 
 if TYPE_CHECKING:
     from .chunk import Chunk
@@ -154,13 +154,13 @@ class Producer:
                 _, seq, chunk, addr, size, _, algorithm, owner = event
                 place = places.get(chunk)
                 if place is not None and (owner is None or type(owner) is str):
-                    append(AllocLine(seq, place[0], place[1], addr, size, algorithm, owner))
+                    append(AllocRecord(seq, place[0], place[1], addr, size, algorithm, owner))
                     return
             elif kind is Freed:
                 _, seq, chunk, addr, size, _, _ = event
                 place = places.get(chunk)
                 if place is not None:
-                    append(FreeLine(seq, place[0], place[1], addr, size))
+                    append(FreeRecord(seq, place[0], place[1], addr, size))
                     return
             append(event)
 
@@ -248,7 +248,7 @@ class Producer:
         append = lines.append
         for event in ready:
             kind = type(event)
-            if kind is AllocLine or kind is FreeLine:
+            if kind is AllocRecord or kind is FreeRecord:
                 if wanted:
                     append(event)
             elif kind is Allocated:
@@ -258,13 +258,13 @@ class Producer:
                     if place is not None:
                         if owner is not None and type(owner) is not str:
                             owner = owner_value(owner)
-                        append(AllocLine(seq, place[0], place[1], addr, size, algorithm, owner))
+                        append(AllocRecord(seq, place[0], place[1], addr, size, algorithm, owner))
             elif kind is Freed:
                 if wanted:
                     _, seq, chunk, addr, size, _, _ = event
                     place = places.get(chunk) or places.make(chunk)
                     if place is not None:
-                        append(FreeLine(seq, place[0], place[1], addr, size))
+                        append(FreeRecord(seq, place[0], place[1], addr, size))
             else:
                 state = _states.get(event[0])
                 if state is not None and kind is ChunkAdded:

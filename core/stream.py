@@ -49,8 +49,8 @@ __all__ = [
 parse_line = msgspec.json.Decoder().decode
 
 
-class AllocRecord(msgspec.Struct, tag="alloc", tag_field="type", gc=False):
-    """An ``alloc`` record whose fields have their JSON types, as :func:`parse_record` reads it."""
+class AllocRecord(msgspec.Struct, tag="alloc", tag_field="type", omit_defaults=True, gc=False):
+    """An ``alloc`` record: as a producer writes it (``owner`` left out when None) and :func:`parse_record` reads it."""
 
     seq: int
     pool: int
@@ -62,7 +62,7 @@ class AllocRecord(msgspec.Struct, tag="alloc", tag_field="type", gc=False):
 
 
 class FreeRecord(msgspec.Struct, tag="free", tag_field="type", gc=False):
-    """A ``free`` record whose fields have their JSON types, as :func:`parse_record` reads it."""
+    """A ``free`` record: as a producer writes it and :func:`parse_record` reads it."""
 
     seq: int
     pool: int

@@ -473,7 +473,7 @@ def test_allocations_and_frees_in_known_chunks_are_queued_as_untracked_lines(tmp
 
     from genpool import producer as P
     from genpool.events import Allocated
-    from genpool.lines import AllocLine, FreeLine
+    from genpool.stream import AllocRecord, FreeRecord
 
     pool = genpool.Pool(5)
     pool.add(0x4000, 1 << 12)
@@ -486,8 +486,8 @@ def test_allocations_and_frees_in_known_chunks_are_queued_as_untracked_lines(tmp
             pool.free(addr, 40)
             odd = pool.alloc(8, owner=("a", 1))  # an owner that needs owner_value waits for the writer
             line, freed, event = list(running.queue)
-    assert type(line) is AllocLine and (line.addr, line.size, line.owner) == (addr, 40, "net")
-    assert type(freed) is FreeLine and (freed.addr, freed.size) == (addr, 40)
+    assert type(line) is AllocRecord and (line.addr, line.size, line.owner) == (addr, 40, "net")
+    assert type(freed) is FreeRecord and (freed.addr, freed.size) == (addr, 40)
     assert not gc.is_tracked(line) and not gc.is_tracked(freed)
     assert type(event) is Allocated and event.addr == odd
     alloc = [record for record in T.read(path).records() if record["type"] == "alloc"][-1]
