@@ -325,8 +325,13 @@ class Pool(PoolQueries, Observable):
                 bitmap = chunk._bitmap
                 end_bit = bitmap._nbits
                 if search is first_fit and nbits <= end_bit:
-                    # The built-in first fit, asked straight: its plugin function would only forward.
+                    # The built-in first fit, asked straight (its plugin function would only forward).  The
+                    # area it found is clear, under this lock: taken without _set's check, which stays for
+                    # every other algorithm's answer.
                     start_bit = bitmap._find_area(end_bit, 0, nbits)
+                    if start_bit >= end_bit:
+                        continue
+                    bitmap._mark(start_bit, start_bit + nbits)
                 else:
                     try:
                         start_bit = search(
@@ -336,12 +341,12 @@ class Pool(PoolQueries, Observable):
                         raise _algorithm_failed(algorithm, exc) from exc
                     if type(start_bit) is not int:
                         raise PluginError(f"algorithm {algorithm.name!r} returned {start_bit!r}, not an int")
-                if start_bit >= end_bit:
-                    continue
-                if not bitmap._set(start_bit, nbits):
-                    start_bit = self._retry(algorithm, chunk, start_bit, nbits, data)
-                    if start_bit < 0:
+                    if start_bit >= end_bit:
                         continue
+                    if not bitmap._set(start_bit, nbits):
+                        start_bit = self._retry(algorithm, chunk, start_bit, nbits, data)
+                        if start_bit < 0:
+                            continue
                 addr = chunk._start + (start_bit << order)
                 if self._tracking is not None:
                     request = _record(AllocRequest, (self, chunk, addr, size, nbits << order, owner, algorithm.name))
