@@ -313,8 +313,11 @@ class Pool(PoolQueries, Observable):
         # holder so that a call back into this pool is refused (genpool.poollock); built-ins never call back.
         guarded = not trusted or self._tracking is not None
         lock = self._lock
-        # acquire/finally costs half what ``with`` does, on every allocation and free.
-        if not lock.acquire(False):
+        # acquire/finally costs half what ``with`` does, on every allocation and free; a blocking
+        # acquire() parses no argument, and with no holder this thread cannot be re-entering.
+        if lock.holder is None:
+            lock.acquire()
+        else:
             lock.wait()
         if guarded:
             lock.holder = get_ident()
@@ -431,7 +434,9 @@ class Pool(PoolQueries, Observable):
         order = self._order
         nbits = (size + (1 << order) - 1) >> order
         lock = self._lock
-        if not lock.acquire(False):
+        if lock.holder is None:
+            lock.acquire()
+        else:
             lock.wait()
         try:
             for chunk in self._chunks:
