@@ -10,7 +10,7 @@ of the area it chose.  A result ``>= size`` means no room in this chunk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .args import check_size
@@ -71,11 +71,18 @@ class Algorithm:
     ``data_type`` is the class its ``data`` must be an instance of, ``None``
     if it takes no data, or :data:`ANY_DATA` if it takes anything (as an
     arbitrary kernel ``genpool_algo_t`` does).
+
+    ``builtin_first_fit`` is true only for the ``first_fit`` that genpool's
+    own plugin registers (the plugin host sets it when it loads that
+    plugin): a pool answers it with the bitmap's own first fit, without
+    calling ``search``, and takes the area found without checking it again.
+    An algorithm made any other way is called, and its answer checked.
     """
 
     name: str
     search: SearchFunction
     data_type: type | None | _AnyData = None
+    builtin_first_fit: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not callable(self.search):

@@ -318,7 +318,17 @@ class Bitmap:
         bits = self._bits
         if start | nr < 0 or end > self._nbits or bits.find(1, start, end) >= 0:
             return False
-        bits[start:end] = SET_RUNS[nr]
+        self._mark(start, end)
+        return True
+
+    def _mark(self, start: int, end: int) -> None:
+        """Set bits ``[start, end)``, all known to be clear: the write of :meth:`_set`, without its check.
+
+        For the owning pool's own first fit, whose search has just proved
+        the bits clear under the pool's lock; every other caller goes
+        through :meth:`_set`.
+        """
+        self._bits[start:end] = SET_RUNS[end - start]
         if start == self._first_clear:
             self._first_clear = end
         if self._index is not None:
@@ -326,7 +336,6 @@ class Bitmap:
             # Only a bitmap with an index keeps runs by length.
             if self._sizes is not None:
                 self._sizes.note_set(start, end)
-        return True
 
     def clear(self, start: int, nr: int) -> bool:
         """Clear ``nr`` bits from ``start`` if all were set; else change nothing.

@@ -295,7 +295,11 @@ def _check_algorithm(name: str, obj: object, source: PluginInfo, *, data_type: t
         raise PluginError(f"plugin {source.name!r} registered algorithm {name!r} as {obj!r}, which is not callable")
     if data_type is not None and not isinstance(data_type, type):
         raise PluginError(f"plugin {source.name!r}: data_type of {name!r} is {data_type!r}, not a class")
-    return Algorithm(name, obj, data_type)
+    algorithm = Algorithm(name, obj, data_type)
+    if source.builtin and name == "first_fit":
+        # genpool's own first fit, which a pool answers itself (genpool.pool_paths); no other registration is.
+        object.__setattr__(algorithm, "builtin_first_fit", True)
+    return algorithm
 
 
 def _check_tracker(name: str, obj: object, source: PluginInfo) -> type:

@@ -1,7 +1,8 @@
 """The read-only half of :class:`genpool.Pool`: what a pool is, holds and answers.
 
 A mixin, so that ``core/pool.py`` keeps only what changes a pool: adding
-chunks, allocating, freeing, destroying and choosing the algorithm.
+chunks, allocating, freeing, destroying and choosing the algorithm (with
+the loops that allocate and free in :mod:`genpool.pool_paths`).
 """
 
 from __future__ import annotations

@@ -26,9 +26,11 @@ class PoolLock:
 
     ``with lock:`` checks for re-entry.  The allocation and free paths
     call :attr:`acquire` and :attr:`release`, the bound methods of the
-    underlying C lock, directly, and :meth:`wait` only when the lock is
-    taken; a path that runs plugin code sets :attr:`holder` while it holds
-    the lock, and clears it before releasing.
+    underlying C lock, directly, and :meth:`wait` instead when
+    :attr:`holder` is set; a path that runs plugin code sets
+    :attr:`holder` while it holds the lock, and clears it before
+    releasing.  Re-entry can only come from plugin code, so a thread that
+    finds no holder cannot be holding the lock itself and may block.
     """
 
     __slots__ = ("acquire", "release", "holder", "_label")

@@ -53,7 +53,7 @@ class RunIndex:
     setting bits and :meth:`note_clear` after clearing them.
     """
 
-    __slots__ = ("_bits", "_nbits", "_longest", "_levels", "_groups")
+    __slots__ = ("_bits", "_nbits", "_longest", "_levels", "_groups", "_top")
 
     def __init__(self, bits: bytearray) -> None:
         nbits = len(bits)
@@ -63,6 +63,9 @@ class RunIndex:
         self._longest = array("H", [0]) * nblocks
         self._levels = bytearray(nblocks)
         self._groups = bytearray((nblocks + _GROUP - 1) >> _GROUP_SHIFT)
+        # Every bit from here on is clear (an upper bound on the end of the last set bit): lets the
+        # note of a fill, which sets bits at the end of all the set ones, skip looking past them.
+        self._top = bits.rfind(1) + 1
         self._rebuild()
 
     def footprint(self) -> int:
@@ -207,7 +210,14 @@ class RunIndex:
         bits = self._bits
         longest = self._longest
         first = start >> _SHIFT
-        if end + CAP <= self._nbits and (start == 0 or bits[start - 1] == 1) and bits.find(1, end, end + CAP) < 0:
+        top = self._top
+        if end > top:
+            self._top = end
+        if (
+            end + CAP <= self._nbits
+            and (start == 0 or bits[start - 1] == 1)
+            and (start >= top or bits.find(1, end, end + CAP) < 0)
+        ):
             # The head of a long run, as when filling an empty chunk: the rest
             # of the run still reaches the cap, and now starts at ``end``.
             if end >> _SHIFT != first:

@@ -685,6 +685,8 @@ def test_index_bounds_never_understate_a_run(data: st.DataObject) -> None:
         truth = true_longest_runs(bitmap.to_bytes(), 1 << runindex._SHIFT, levels.CAP)
         bounds = list(bitmap._index._longest)
         assert all(bound >= real for bound, real in zip(bounds, truth, strict=True)), (bounds, truth)
+        # The high-water mark a fill relies on: no bit at or past it is set.
+        assert bitmap.to_bytes().find(1, bitmap._index._top) < 0
 
 
 def true_long_runs(bits: bytes, shortest: int) -> list[tuple[int, int]]:
@@ -788,3 +790,4 @@ def test_index_bounds_hold_while_filling_a_real_size_bitmap(data: st.DataObject)
     truth = true_longest_runs(bitmap.to_bytes(), 1 << runindex._SHIFT, levels.CAP)
     bounds = list(bitmap._index._longest)
     assert all(bound >= real for bound, real in zip(bounds, truth, strict=True))
+    assert bitmap.to_bytes().find(1, bitmap._index._top) < 0

@@ -199,6 +199,22 @@ def test_an_algorithm_calling_back_into_its_pool_gets_a_plugin_error_not_a_deadl
     assert pool.alloc(8) == 0x2008  # the lock was released
 
 
+def test_an_algorithm_freeing_in_its_pool_gets_a_plugin_error_not_a_deadlock() -> None:
+    """The free path refuses re-entry too (both paths take the lock the same way)."""
+    pool = busy_pool()
+    (kept,) = [chunk.start_addr for chunk in pool.chunks if chunk.avail < chunk.size]
+    before = state(pool)
+
+    def frees_inside(bitmap: Any, size: int, start: int, nr: int, data: Any, owner: Any, start_addr: int) -> int:
+        pool.free(kept, 8)
+        return start
+
+    with pytest.raises(genpool.PluginError, match="called back into pool.*refuses re-entry"):
+        finishes(lambda: pool.alloc(8, algo=frees_inside))
+    assert state(pool) == before
+    pool.free(kept, 8)  # the lock was released
+
+
 # -- trackers ----------------------------------------------------------------
 
 

@@ -148,6 +148,30 @@ def test_duplicate_and_reserved_names_name_both_plugins() -> None:
         host.add_plugin(plugin_module("two", genpool_register_algorithms=once), "two", distribution="d2", version="2")
 
 
+def test_only_genpools_own_first_fit_is_answered_by_the_pool_itself() -> None:
+    """The pool runs the built-in first fit itself and takes its area unchecked; any other algorithm is called."""
+    from genpool.plugins.first_fit import first_fit
+
+    assert get_host().algorithm("first_fit").builtin_first_fit and genpool.Pool(3).algorithm.builtin_first_fit
+    others = [r.obj for r in get_host().registrations("algorithm") if r.name != "first_fit"]
+    assert others and not any(algorithm.builtin_first_fit for algorithm in others)
+    assert not genpool.Algorithm("first_fit", first_fit).builtin_first_fit  # the same function, made another way
+    with pytest.raises(TypeError):
+        genpool.Algorithm("first_fit", first_fit, None, True)  # type: ignore[call-arg]
+    calls = []
+
+    def always_bit_0(bitmap: object, size: int, start: int, nr: int, data: object, pool: object, addr: int) -> int:
+        calls.append(start)
+        return 0
+
+    pool = genpool.Pool(3)
+    pool.add(0x1000, 64)
+    assert pool.alloc(8) == 0x1000
+    with pytest.raises(genpool.PluginError, match="chose busy bit 0 again"):
+        pool.alloc(8, algo=genpool.Algorithm("first_fit", always_bit_0, genpool.ANY_DATA))
+    assert calls == [0, 0] and pool.avail == 56
+
+
 class _NoDescribe:
     def record(self, request: object) -> None:
         return None

@@ -182,8 +182,8 @@ def test_no_event_is_built_without_an_observer(monkeypatch: pytest.MonkeyPatch) 
         raise AssertionError("an event was built")
 
     monkeypatch.setattr(events, "next_seq", refuse)
-    for name in ("next_seq",):
-        monkeypatch.setattr(f"genpool.pool.{name}", refuse)
+    for module in ("genpool.pool", "genpool.pool_paths"):
+        monkeypatch.setattr(f"{module}.next_seq", refuse)
     addr = pool.alloc(8)
     pool.free(addr, 8)
     pool.set_algo("best_fit")
