@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress, repeat
-from operator import and_, itemgetter
+from operator import add, and_, itemgetter, mul
 from typing import Any
 
 __all__ = ["RowSearch"]
@@ -32,32 +32,37 @@ Row = tuple[Any, ...]
 class _Column:
     """One column's distinct values, each made casefolded text once.
 
-    ``keys`` holds each row's key and ``texts`` maps a key to its text.
-    A value is its own key when it hashes in C (strings, numbers, None:
-    the common owners); otherwise, and for unhashable values, its
-    identity is: the ``callsite`` tracker hands out one object per call
-    site, whose dataclass hash would cost a Python call per row.
-    Objects equal in value but not identical still read the same, since
-    ``text`` is remembered per value by the ledger.
+    ``texts[codes[i]]`` is the text of row ``i``'s value.  Values are told
+    apart by value when they hash in C (strings, numbers, None: the
+    common owners), otherwise, and when one is unhashable, by identity:
+    the ``callsite`` tracker hands out one object per call site, whose
+    dataclass hash would cost a Python call per row.  Objects equal in
+    value but not identical still read the same, since the ledger
+    remembers ``text`` per value.  Codes are small ints, not tuples: the
+    cycle collector does not walk them, however many rows there are.
     """
 
-    __slots__ = ("keys", "texts")
+    __slots__ = ("codes", "texts")
 
     def __init__(self, rows: Sequence[Row], index: int, text: Callable[[Any], str], by_value: bool) -> None:
         values = list(map(itemgetter(index), rows))
+        keys: list[Any] = values
+        one_each: dict[Any, Any] | None = None  # a value for each key
         if by_value:
             try:
-                self.texts = {value: text(value).casefold() for value in dict.fromkeys(values)}
-                self.keys: list[Any] = values
-                return
-            except TypeError:  # an unhashable value: key them all by identity
+                one_each = dict(zip(values, values, strict=True))
+            except TypeError:  # an unhashable value: tell them all apart by identity
                 pass
-        self.keys = list(map(id, values))
-        self.texts = {key: text(value).casefold() for key, value in dict(zip(self.keys, values, strict=True)).items()}
+        if one_each is None:
+            keys = list(map(id, values))
+            one_each = dict(zip(keys, values, strict=True))
+        position = {key: code for code, key in enumerate(one_each)}
+        self.codes = list(map(position.__getitem__, keys))
+        self.texts = [text(value).casefold() for value in one_each.values()]
 
-    def holding(self, wanted: str) -> set[Any]:
-        """The keys whose text contains ``wanted``."""
-        return {key for key, text in self.texts.items() if wanted in text}
+    def holding(self, wanted: str) -> set[int]:
+        """The codes whose text contains ``wanted``."""
+        return {code for code, text in enumerate(self.texts) if wanted in text}
 
 
 class RowSearch:
@@ -110,7 +115,7 @@ class RowSearch:
             if len(keys) == len(column.texts):
                 return None
             if keys:
-                masks.append(map(keys.__contains__, column.keys))
+                masks.append(map(keys.__contains__, column.codes))
         if _HEX_CHARS.issuperset(wanted):
             masks.append(map(str.__contains__, self._address_texts(), repeat(wanted)))
         return masks
@@ -123,8 +128,9 @@ class RowSearch:
         is the one after the address, what comes before it ends the
         address and what follows begins ``"<owner> <call site>"``.
         """
-        pairs = list(zip(owners.keys, sites.keys, strict=True))
-        texts = {pair: f"{owners.texts[pair[0]]} {sites.texts[pair[1]]}" for pair in dict.fromkeys(pairs)}
+        width = len(sites.texts)
+        pairs = list(map(add, map(mul, owners.codes, repeat(width)), sites.codes))
+        texts = {pair: f"{owners.texts[pair // width]} {sites.texts[pair % width]}" for pair in set(pairs)}
         inside = {pair for pair, text in texts.items() if wanted in text}
         if len(inside) == len(texts):
             return None
