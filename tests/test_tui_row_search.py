@@ -6,6 +6,7 @@ from typing import Any
 
 import genpool
 import pytest
+from genpool.tui.bench_table import FIRST_KEYSTROKES, owned_pool, table_timings
 from genpool.tui.ledger import Ledger
 from genpool.tui.row_search import RowSearch
 from hypothesis import given, settings
@@ -178,3 +179,12 @@ async def test_filter_follows_the_pool_while_it_changes() -> None:
         await pilot.press("r")  # " r": the space is trimmed
         assert list(panel.view.rows) == reference(ledger, "r") != []
         assert list(panel.view.rows) == reference(ledger, " r")
+
+
+@pytest.mark.asyncio
+async def test_the_table_benchmark_runs_every_case() -> None:
+    pool = owned_pool(2000)
+    result = await table_timings(pool, repeats=1)
+    assert result["rows"] == 2000
+    names = {"open", "sort", "group", "filter later", *(f"filter {name}" for name in FIRST_KEYSTROKES)}
+    assert names <= result.keys() and all(result[name] >= 0 for name in names)
