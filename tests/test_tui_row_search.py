@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import genpool
@@ -146,9 +148,25 @@ def _fields(site: Any) -> tuple[Any, ...]:
     return site.filename, site.line, site.function
 
 
+def test_a_searched_ledger_is_freed_without_the_cycle_collector() -> None:
+    pool = tracked_pool()
+    allocate(pool, [(8, n % len(OWNERS), 0) for n in range(20)])
+    ledger = Ledger(pool, pool.chunks)
+    assert ledger.matching("0x1 rx") == reference(ledger, "0x1 rx")
+    gone = weakref.ref(ledger)
+    enabled = gc.isenabled()
+    gc.disable()  # a ledger taken twice a second must not wait for it
+    try:
+        del ledger
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def test_bad_needles_are_refused() -> None:
     search = RowSearch([], str, str)
-    with pytest.raises(ValueError, match="wanted must be casefolded text, not empty"):
+    with pytest.raises(ValueError, match="wanted must be non-empty casefolded text, not ''"):
         search.matching("")
     with pytest.raises(ValueError, match="not 'RX'"):
         search.matching("RX")

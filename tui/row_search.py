@@ -32,10 +32,10 @@ Row = tuple[Any, ...]
 class _Column:
     """One column's distinct values, each made casefolded text once.
 
-    ``texts[codes[i]]`` is the text of row ``i``'s value.  Values are told
-    apart by value when they hash in C (strings, numbers, None: the
-    common owners), otherwise, and when one is unhashable, by identity:
-    the ``callsite`` tracker hands out one object per call site, whose
+    ``texts[codes[i]]`` is the text of row ``i``'s value.  Owners are told
+    apart by value (the common ones, strings and numbers, hash in C);
+    call sites, and a column holding an unhashable value, by identity:
+    the ``callsite`` tracker hands out one object per line, whose
     dataclass hash would cost a Python call per row.  Objects equal in
     value but not identical still read the same, since the ledger
     remembers ``text`` per value.  Codes are small ints, not tuples: the
@@ -69,19 +69,20 @@ class RowSearch:
     """The filter over one snapshot of allocation rows; made once, asked at every keystroke.
 
     ``owner_name`` and ``site_text`` make an owner and a call site text as
-    the table shows them.  The distinct texts are made on the first
-    search and kept, as are the addresses' texts once a needle needs them.
+    the table shows them.  Each distinct one is made text here, once, and
+    the functions are not kept: a ledger's own methods held here would
+    make a cycle, and a ledger of 100,000 rows, taken twice a second
+    while the pool changes, would then wait for the cycle collector to
+    be freed.  The addresses' texts are made once a needle needs them.
     """
 
-    __slots__ = ("_addresses", "_owner_name", "_owners", "_rows", "_site_text", "_sites")
+    __slots__ = ("_addresses", "_owners", "_rows", "_sites")
 
     def __init__(self, rows: Sequence[Row], owner_name: Callable[[Any], str], site_text: Callable[[Any], str]) -> None:
         """Search ``rows`` (allocation rows of a ledger, which must not change)."""
         self._rows = rows
-        self._owner_name = owner_name
-        self._site_text = site_text
-        self._owners: _Column | None = None
-        self._sites: _Column | None = None
+        self._owners = _Column(rows, _OWNER, owner_name, by_value=True)
+        self._sites = _Column(rows, _SITE, site_text, by_value=False)
         self._addresses: list[str] | None = None
 
     def matching(self, wanted: str) -> list[Row]:
@@ -91,10 +92,7 @@ class RowSearch:
         their order.
         """
         if not wanted or wanted != wanted.casefold():
-            raise ValueError(f"wanted must be casefolded text, not empty, not {wanted!r}")
-        if self._owners is None or self._sites is None:
-            self._owners = _Column(self._rows, _OWNER, self._owner_name, by_value=True)
-            self._sites = _Column(self._rows, _SITE, self._site_text, by_value=False)
+            raise ValueError(f"wanted must be non-empty casefolded text, not {wanted!r}")
         owners, sites = self._owners, self._sites
         if " " not in wanted:
             # Fields are joined by spaces, so a needle without one lies within one field.
