@@ -126,12 +126,12 @@ class Ledger:
     def owner_name(self, owner: Any) -> str:
         """An owner as the table shows it (``-`` for none), remembered."""
         try:
-            return self._owners[owner]
-        except KeyError:
-            text = self._owners[owner] = owner_text(owner) if self.tracked else "-"
-            return text
+            text = self._owners.get(owner)
         except TypeError:  # an unhashable owner
             return owner_text(owner)
+        if text is None:  # first seen (a miss costs no exception: all owners may differ)
+            text = self._owners[owner] = owner_text(owner) if self.tracked else "-"
+        return text
 
     def site_text(self, site: Any) -> str:
         """A call site as the table shows it (``file.py:12 in func``, ``-`` for none), remembered."""

@@ -56,9 +56,9 @@ class _Column:
         if one_each is None:
             keys = list(map(id, values))
             one_each = dict(zip(keys, values, strict=True))
-        position = {key: code for code, key in enumerate(one_each)}
+        position = dict(zip(one_each, range(len(one_each)), strict=True))
         self.codes = list(map(position.__getitem__, keys))
-        self.texts = [text(value).casefold() for value in one_each.values()]
+        self.texts = list(map(str.casefold, map(text, one_each.values())))
 
     def holding(self, wanted: str) -> set[int]:
         """The codes whose text contains ``wanted``."""
