@@ -33,37 +33,42 @@ Row = tuple[Any, ...]
 class _Column:
     """One column's distinct values, each made casefolded text once.
 
-    ``texts[codes[i]]`` is the text of row ``i``'s value.  Owners are told
-    apart by value (the common ones, strings and numbers, hash in C);
-    call sites, and a column holding an unhashable value, by identity:
-    the ``callsite`` tracker hands out one object per line, whose
-    dataclass hash would cost a Python call per row.  Objects equal in
-    value but not identical still read the same, since the ledger
-    remembers ``text`` per value.  Codes are small ints, not tuples: the
-    cycle collector does not walk them, however many rows there are.
+    ``keys[i]`` is row ``i``'s key and ``texts`` maps a key to its text.
+    Owners are their own keys (the common ones, strings and numbers, hash
+    in C); call sites, and a column holding an unhashable value, are
+    keyed by identity: the ``callsite`` tracker hands out one object per
+    line, whose dataclass hash would cost a Python call per row.  Objects
+    equal in value but not identical still read the same, since the
+    ledger remembers ``text`` per value.
     """
 
-    __slots__ = ("codes", "texts")
+    __slots__ = ("_codes", "keys", "texts")
 
     def __init__(self, rows: Sequence[Row], index: int, text: Callable[[Any], str], by_value: bool) -> None:
         values = list(map(itemgetter(index), rows))
-        keys: list[Any] = values
         one_each: dict[Any, Any] | None = None  # a value for each key
         if by_value:
             try:
                 one_each = dict(zip(values, values, strict=True))
+                self.keys: list[Any] = values
             except TypeError:  # an unhashable value: tell them all apart by identity
                 pass
         if one_each is None:
-            keys = list(map(id, values))
-            one_each = dict(zip(keys, values, strict=True))
-        position = dict(zip(one_each, range(len(one_each)), strict=True))
-        self.codes = list(map(position.__getitem__, keys))
-        self.texts = list(map(str.casefold, map(text, one_each.values())))
+            self.keys = list(map(id, values))
+            one_each = dict(zip(self.keys, values, strict=True))
+        self.texts = dict(zip(one_each, map(str.casefold, map(text, one_each.values())), strict=True))
+        self._codes: list[int] | None = None
 
-    def holding(self, wanted: str) -> set[int]:
-        """The codes whose text contains ``wanted``."""
-        return {code for code, text in enumerate(self.texts) if wanted in text}
+    def holding(self, wanted: str) -> set[Any]:
+        """The keys whose text contains ``wanted``."""
+        return {key for key, text in self.texts.items() if wanted in text}
+
+    def codes(self) -> list[int]:
+        """Each row's key as its place in ``texts``: small ints, which the cycle collector never walks."""
+        if self._codes is None:
+            position = dict(zip(self.texts, range(len(self.texts)), strict=True))
+            self._codes = list(map(position.__getitem__, self.keys))
+        return self._codes
 
 
 class RowSearch:
@@ -114,7 +119,7 @@ class RowSearch:
             if len(keys) == len(column.texts):
                 return None
             if keys:
-                masks.append(map(keys.__contains__, column.codes))
+                masks.append(map(keys.__contains__, column.keys))
         if _HEX_CHARS.issuperset(wanted):
             masks.append(map(str.__contains__, self._address_texts(), repeat(wanted)))
         return masks
@@ -127,9 +132,11 @@ class RowSearch:
         is the one after the address, what comes before it ends the
         address and what follows begins ``"<owner> <call site>"``.
         """
-        width = len(sites.texts)
-        pairs = list(map(add, map(mul, owners.codes, repeat(width)), sites.codes))
-        texts = {pair: f"{owners.texts[pair // width]} {sites.texts[pair % width]}" for pair in set(pairs)}
+        # A pair of codes as one int, not a tuple: 100,000 tuples would wake the cycle collector.
+        owner_texts, site_texts = list(owners.texts.values()), list(sites.texts.values())
+        width = len(site_texts)
+        pairs = list(map(add, map(mul, owners.codes(), repeat(width)), sites.codes()))
+        texts = {pair: f"{owner_texts[pair // width]} {site_texts[pair % width]}" for pair in set(pairs)}
         inside = {pair for pair, text in texts.items() if wanted in text}
         if len(inside) == len(texts):
             return None
