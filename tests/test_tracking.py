@@ -43,6 +43,16 @@ def test_kernel_api_callsite_is_the_callers() -> None:
     assert pool.allocations()[0].info["callsite"].filename == __file__
 
 
+def test_allocations_from_one_line_share_one_callsite_object() -> None:
+    pool = tracked_pool("callsite")
+    for _ in range(3):
+        pool.alloc(8)
+    pool.alloc(8)
+    first, second, third, other = (record.info["callsite"] for record in pool.allocations())
+    assert first is second is third
+    assert other is not first and other.line == first.line + 1 and other.function == first.function
+
+
 def test_partial_free_shrinks_or_splits_a_record() -> None:
     pool = tracked_pool("tag")
     addr = pool.alloc(64, owner="a")

@@ -14,7 +14,8 @@ One module per screen or widget:
   (cells), :mod:`~genpool.tui.cursor` (moves) and :mod:`~genpool.tui.cell` (what a cell holds);
 - finding: :mod:`~genpool.tui.finder` (searches), :mod:`~genpool.tui.find_actions`,
   :mod:`~genpool.tui.find_forms`; freeing one of several: :mod:`~genpool.tui.free_choice`;
-- the allocations table: :mod:`~genpool.tui.ledger` (data), :mod:`~genpool.tui.table_view`
+- the allocations table: :mod:`~genpool.tui.ledger` (data, filtered by
+  :mod:`~genpool.tui.row_search`), :mod:`~genpool.tui.table_view`
   (Line-API table), :mod:`~genpool.tui.owners_panel`, :mod:`~genpool.tui.table_actions`;
 - :mod:`~genpool.tui.live` -- the observer that queues events, drained once a frame;
 - :mod:`~genpool.tui.stats` and :mod:`~genpool.tui.stats_panel` -- figures and sparkline;

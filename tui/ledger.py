@@ -27,6 +27,7 @@ from typing import Any
 import genpool
 
 from .owners import callsite_text, owner_text
+from .row_search import RowSearch
 
 __all__ = ["GROUPINGS", "Ledger", "Mark", "Table"]
 
@@ -89,7 +90,7 @@ class Ledger:
             self.rows = self._rows(pool, chunks, births or {})
         self._owners: dict[Any, str] = {}
         self._sites: dict[Any, str] = {}
-        self._haystack: list[str] | None = None
+        self._search: RowSearch | None = None
 
     def _rows(
         self, pool: genpool.Pool, chunks: Sequence[genpool.Chunk], births: Mapping[int, int]
@@ -125,12 +126,12 @@ class Ledger:
     def owner_name(self, owner: Any) -> str:
         """An owner as the table shows it (``-`` for none), remembered."""
         try:
-            return self._owners[owner]
-        except KeyError:
-            text = self._owners[owner] = owner_text(owner) if self.tracked else "-"
-            return text
+            text = self._owners.get(owner)
         except TypeError:  # an unhashable owner
             return owner_text(owner)
+        if text is None:  # first seen (a miss costs no exception: all owners may differ)
+            text = self._owners[owner] = owner_text(owner) if self.tracked else "-"
+        return text
 
     def site_text(self, site: Any) -> str:
         """A call site as the table shows it (``file.py:12 in func``, ``-`` for none), remembered."""
@@ -185,22 +186,17 @@ class Ledger:
         return Table(grouping, columns, sorted(rows, key=key, reverse=reverse))
 
     def matching(self, query: str) -> list[tuple[Any, ...]]:
-        """The allocation rows whose address, owner or call site contains ``query`` (case ignored)."""
+        """The allocation rows whose address, owner or call site contains ``query`` (case ignored).
+
+        A row's text is ``"<address in hex> <owner> <call site>"``, so text
+        with a space may run from one field into the next.
+        """
         wanted = query.strip().casefold()
         if not wanted:
             return self.rows
-        if self._haystack is None:
-            try:
-                # The text of each distinct owner and call site once, then one dict lookup a row.
-                owners = {owner: self.owner_name(owner).casefold() for owner in {row[_OWNER] for row in self.rows}}
-                sites = {site: self.site_text(site).casefold() for site in {row[_SITE] for row in self.rows}}
-                self._haystack = [f"{row[0]:#x} {owners[row[2]]} {sites[row[3]]}" for row in self.rows]
-            except TypeError:  # an unhashable owner or call site: the slow way
-                owner_name, site_text = self.owner_name, self.site_text
-                self._haystack = [
-                    f"{row[0]:#x} {owner_name(row[2])} {site_text(row[3])}".casefold() for row in self.rows
-                ]
-        return [row for row, text in zip(self.rows, self._haystack, strict=True) if wanted in text]
+        if self._search is None:
+            self._search = RowSearch(self.rows, self.owner_name, self.site_text)
+        return self._search.matching(wanted)
 
     def _groups(
         self, rows: list[tuple[Any, ...]], column: int, mark: Mark | None, grouping: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 
 import genpool
@@ -136,9 +137,10 @@ class OwnersPanel(Vertical, can_focus=False):
         )
         cursor = 0
         if previous is not None:
-            # Stay on the same allocation (or group) when it is still there.
-            key = previous[0]
-            cursor = next((i for i, row in enumerate(table.rows) if row[0] == key), view.cursor)
+            # Stay on the same allocation (or group) when it is still there: looked for with C
+            # loops, as there may be 100,000 rows to pass when it is gone.
+            firsts = list(map(itemgetter(0), table.rows))
+            cursor = firsts.index(previous[0]) if previous[0] in firsts else view.cursor
         view.sorted_by = (self.sort, self.reverse)
         view.show(self._columns(table, ledger), table.rows, cursor)
         self._status()
