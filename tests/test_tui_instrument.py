@@ -77,6 +77,30 @@ async def test_table_lists_allocations_and_moves_the_bitmap_cursor(size) -> None
         assert picture(pool) == before
 
 
+async def test_table_opens_on_the_allocation_under_the_cursor() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pool = app.current.pool
+        view = bitmap(app)
+        target = max(pool.allocations(), key=lambda allocation: allocation.addr)
+        view.move_cursor_to(pool.chunk_of(target.addr), (target.addr - pool.chunk_of(target.addr).start_addr) >> 5)
+        await pilot.pause()
+        cursor = view.cursor
+        await pilot.press("o")
+        table = panel(app).view
+        assert table.row[0] == target.addr and table.cursor > 0
+        assert view.cursor == cursor  # the cursor stays, on the highlighted allocation
+        await pilot.press("escape")
+        # On a free cell the table keeps the row it had and the cursor stays where it was.
+        free_chunk = pool.chunks[0]
+        free_bit = free_chunk.bitmap.find_next_zero_bit(free_chunk.nbits, 0)
+        view.move_cursor_to(free_chunk, free_bit)
+        await pilot.pause()
+        cursor = view.cursor
+        await pilot.press("o")
+        assert table.row[0] == target.addr and view.cursor == cursor
+
+
 async def test_grouped_views_sort_filter_and_growth_since_the_mark() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

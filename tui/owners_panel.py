@@ -118,6 +118,14 @@ class OwnersPanel(Vertical, can_focus=False):
         self._stale = False
         self._show()
 
+    def highlight_address(self, address: int) -> None:
+        """Highlight the allocation at ``address`` in the allocations view, if it is a row (the bitmap follows)."""
+        if self.table is None or self.table.grouping != "allocations":
+            return
+        firsts = list(map(itemgetter(0), self.table.rows))
+        if address in firsts:
+            self.view.move_to(firsts.index(address))
+
     def changed(self) -> None:
         """The pool changed since the snapshot."""
         self._stale = True

@@ -53,6 +53,10 @@ class TableActions:
         # On the bitmap's column, not the app: restyling every widget would cost tens of milliseconds.
         self.view.parent.set_class(True, "-table-open")  # type: ignore[union-attr]
         self.load_table()
+        # The table opens on the allocation under the bitmap cursor, so the highlight and the cursor agree.
+        info = self.view.cell_info()
+        if info is not None and info.allocations:
+            panel.highlight_address(info.allocations[0].addr)
         panel.view.focus()
 
     def load_table(self) -> None:
