@@ -77,9 +77,10 @@ async def test_table_lists_allocations_and_moves_the_bitmap_cursor(size) -> None
         assert picture(pool) == before
 
 
-async def test_table_opens_on_the_allocation_under_the_cursor() -> None:
+@pytest.mark.parametrize("size", [SIZE, (100, 30)])
+async def test_table_opens_on_the_allocation_under_the_cursor(size) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         pool = app.current.pool
         view = bitmap(app)
         target = max(pool.allocations(), key=lambda allocation: allocation.addr)
@@ -87,9 +88,13 @@ async def test_table_opens_on_the_allocation_under_the_cursor() -> None:
         await pilot.pause()
         cursor = view.cursor
         await pilot.press("o")
+        await pilot.pause()
         table = panel(app).view
         assert table.row[0] == target.addr and table.cursor > 0
         assert view.cursor == cursor  # the cursor stays, on the highlighted allocation
+        # The highlighted row is in view, however small the table.
+        top = round(table.scroll_y)
+        assert top <= table.cursor < top + table.scrollable_content_region.height - 1
         await pilot.press("escape")
         # On a free cell the table keeps the row it had and the cursor stays where it was.
         free_chunk = pool.chunks[0]

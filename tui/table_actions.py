@@ -53,10 +53,11 @@ class TableActions:
         # On the bitmap's column, not the app: restyling every widget would cost tens of milliseconds.
         self.view.parent.set_class(True, "-table-open")  # type: ignore[union-attr]
         self.load_table()
-        # The table opens on the allocation under the bitmap cursor, so the highlight and the cursor agree.
+        # The table opens on the allocation under the bitmap cursor, so the highlight and the cursor
+        # agree; once it is laid out, or it could not scroll to that row.
         info = self.view.cell_info()
         if info is not None and info.allocations:
-            panel.highlight_address(info.allocations[0].addr)
+            panel.call_after_refresh(panel.highlight_address, info.allocations[0].addr)
         panel.view.focus()
 
     def load_table(self) -> None:
