@@ -212,6 +212,6 @@ def watch_case(seconds: float, operations: int | None = None) -> None:
             print(
                 f"  with the app, {pace:<22}{result['applied']:>10,.0f} records/s  {result['fps']:6.1f} frames/s  "
                 f"key {result['key_median_ms']:.1f} ms median, {result['key_max_ms']:.1f} ms max "
-                f"({result['applied'] / alone:.0%} of the viewer alone; CPU "
+                f"({result['applied'] / alone if alone else float('nan'):.0%} of the viewer alone; CPU "
                 f"{result['ui_ms_per_frame']:.1f} ms a frame, {result['client_us_per_record']:.1f} µs a record)"
             )
