@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import genpool
 from textual.app import ComposeResult
@@ -122,9 +123,9 @@ class OwnersPanel(Vertical, can_focus=False):
         """Highlight the allocation at ``address`` in the allocations view, if it is a row (the bitmap follows)."""
         if self.table is None or self.table.grouping != "allocations":
             return
-        firsts = list(map(itemgetter(0), self.table.rows))
-        if address in firsts:
-            self.view.move_to(firsts.index(address))
+        index = _row_index(self.table.rows, address)
+        if index is not None:
+            self.view.move_to(index)
 
     def changed(self) -> None:
         """The pool changed since the snapshot."""
@@ -145,10 +146,9 @@ class OwnersPanel(Vertical, can_focus=False):
         )
         cursor = 0
         if previous is not None:
-            # Stay on the same allocation (or group) when it is still there: looked for with C
-            # loops, as there may be 100,000 rows to pass when it is gone.
-            firsts = list(map(itemgetter(0), table.rows))
-            cursor = firsts.index(previous[0]) if previous[0] in firsts else view.cursor
+            # Stay on the same allocation (or group) when it is still there.
+            index = _row_index(table.rows, previous[0])
+            cursor = view.cursor if index is None else index
         view.sorted_by = (self.sort, self.reverse)
         view.show(self._columns(table, ledger), table.rows, cursor)
         self._status()
@@ -268,3 +268,12 @@ class OwnersPanel(Vertical, can_focus=False):
     def action_close(self) -> None:
         """Close the panel."""
         self.post_message(self.Closed())
+
+
+def _row_index(rows: Sequence[tuple[Any, ...]], key: object) -> int | None:
+    """The index of the row whose first column is ``key``, if any.
+
+    Looked for with C loops: there may be 100,000 rows to pass when it is not there.
+    """
+    firsts = list(map(itemgetter(0), rows))
+    return firsts.index(key) if key in firsts else None
