@@ -30,13 +30,11 @@ from .errors import CorruptTrace, GenPoolError, InvalidArgument
 from .events import Allocated, BugRaised, Freed, next_seq
 from .levels import SET_RUNS
 from .pool import Pool
+from .pool_paths import _record
 from .stream import AllocRecord, EventRecord, FreeRecord, check_header, check_record, describe_pool
 from .tracking import AllocRequest
 
 _KINDS: dict[type, str] = {AllocRecord: "alloc", FreeRecord: "free"}
-
-# A named-tuple record from all its field values, in one C call (as the pool makes its events).
-_record = tuple.__new__
 
 __all__ = ["CorruptTrace", "ReplicaSet", "building", "is_replica"]
 
@@ -183,7 +181,9 @@ class ReplicaSet:
         nbytes = nbits << order
         tracking = pool._tracking
         lock = pool._lock
-        if not lock.acquire(False):
+        if lock.holder is None:
+            lock.acquire()
+        else:
             lock.wait()
         try:
             if size > chunk._avail or not bitmap._set(first, nbits):
@@ -211,7 +211,9 @@ class ReplicaSet:
         tracking = pool._tracking
         if nbits:
             lock = pool._lock
-            if not lock.acquire(False):
+            if lock.holder is None:
+                lock.acquire()
+            else:
                 lock.wait()
             try:
                 if not chunk._bitmap._clear(first, nbits):
